@@ -1,0 +1,64 @@
+//! DeleteParameter and DeleteParameters.
+
+use super::Ssm;
+use super::errors::{internal, parameter_not_found};
+use super::model::{DeleteParameterInput, DeleteParametersInput, DeleteParametersOutput, Empty};
+use crate::RequestContext;
+use crate::json::constraint;
+use coffer_core::AwsError;
+use coffer_core::ssm_name::ParameterName;
+
+impl Ssm {
+    /// Deletes one parameter; `Ok(false)` if it did not exist.
+    async fn delete_one(&self, ctx: &RequestContext, name: &ParameterName) -> Result<bool, AwsError> {
+        let mut tx = self.store.begin().await.map_err(internal)?;
+        let Some(record) = tx.ssm_lock(&ctx.scope, name.canonical()).await.map_err(internal)? else {
+            return Ok(false);
+        };
+        tx.ssm_delete(record.id).await.map_err(internal)?;
+        tx.commit().await.map_err(internal)?;
+        Ok(true)
+    }
+
+    pub async fn delete_parameter(&self, ctx: &RequestContext, input: DeleteParameterInput) -> Result<Empty, AwsError> {
+        let name = ParameterName::parse_name_or_arn(&input.name, &ctx.scope)?;
+        ctx.authorize("ssm:DeleteParameter", &name.arn(&ctx.scope))?;
+        if self.delete_one(ctx, &name).await? { Ok(Empty {}) } else { Err(parameter_not_found(&input.name)) }
+    }
+
+    pub async fn delete_parameters(
+        &self,
+        ctx: &RequestContext,
+        input: DeleteParametersInput,
+    ) -> Result<DeleteParametersOutput, AwsError> {
+        let names = input.names.unwrap_or_default();
+        if names.is_empty() {
+            return Err(constraint("[]", "names", "Member must have length greater than or equal to 1"));
+        }
+        if names.len() > 10 {
+            return Err(constraint(
+                format!("[{}]", names.join(", ")),
+                "names",
+                "Member must have length less than or equal to 10",
+            ));
+        }
+        let mut parsed = Vec::with_capacity(names.len());
+        for raw in &names {
+            let name = ParameterName::parse_name_or_arn(raw, &ctx.scope)?;
+            ctx.authorize("ssm:DeleteParameters", &name.arn(&ctx.scope))?;
+            parsed.push((raw, name));
+        }
+        let mut out = DeleteParametersOutput { deleted_parameters: Vec::new(), invalid_parameters: Vec::new() };
+        for (raw, name) in parsed {
+            if out.deleted_parameters.contains(raw) || out.invalid_parameters.contains(raw) {
+                continue;
+            }
+            if self.delete_one(ctx, &name).await? {
+                out.deleted_parameters.push(raw.clone());
+            } else {
+                out.invalid_parameters.push(raw.clone());
+            }
+        }
+        Ok(out)
+    }
+}

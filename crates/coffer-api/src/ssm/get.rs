@@ -1,0 +1,154 @@
+//! GetParameter and GetParameters.
+
+use super::Ssm;
+use super::errors::{internal, parameter_not_found, version_not_found};
+use super::model::{GetParameterInput, GetParameterOutput, GetParametersInput, GetParametersOutput, Parameter};
+use crate::RequestContext;
+use crate::json::constraint;
+use coffer_core::AwsError;
+use coffer_core::ssm_name::{ParameterName, Selector};
+use coffer_store::ssm::{ParameterRecord, ParameterVersion};
+use std::collections::BTreeSet;
+
+/// Why a reference named no parameter version.
+pub(super) enum Missing {
+    Parameter,
+    Version(String),
+}
+
+pub(super) struct Resolved {
+    pub name: ParameterName,
+    pub record: ParameterRecord,
+    pub version: ParameterVersion,
+    pub selector: Option<Selector>,
+}
+
+impl Ssm {
+    /// Finds the version a `name[:selector]` (or ARN) reference names.
+    pub(super) async fn resolve(
+        &self,
+        ctx: &RequestContext,
+        reference: &str,
+    ) -> Result<Result<Resolved, Missing>, AwsError> {
+        let Some((name, selector)) = ParameterName::parse_with_selector(reference, &ctx.scope)? else {
+            return Ok(Err(Missing::Parameter));
+        };
+        let Some(record) = self.store.ssm_parameter(&ctx.scope, name.canonical()).await.map_err(internal)? else {
+            return Ok(Err(Missing::Parameter));
+        };
+        let number = match &selector {
+            None => Some(record.latest_version),
+            Some(Selector::Version(v)) => Some(*v),
+            Some(Selector::Label(l)) => self.store.ssm_label_version(record.id, l).await.map_err(internal)?,
+        };
+        let found = match number {
+            Some(n) => self.store.ssm_version(record.id, n).await.map_err(internal)?,
+            None => None,
+        };
+        Ok(match found {
+            Some(version) => Ok(Resolved { name, record, version, selector }),
+            None => {
+                let shown = match &selector {
+                    Some(Selector::Version(v)) => v.to_string(),
+                    Some(Selector::Label(l)) => l.clone(),
+                    None => record.latest_version.to_string(),
+                };
+                Err(Missing::Version(shown))
+            }
+        })
+    }
+
+    pub(super) fn parameter(
+        &self,
+        ctx: &RequestContext,
+        r: &Resolved,
+        with_decryption: bool,
+    ) -> Result<Parameter, AwsError> {
+        Ok(Parameter {
+            name: r.name.given().to_owned(),
+            param_type: r.version.meta.param_type.clone(),
+            value: self.wire_value(ctx, &r.record.name, &r.version, with_decryption)?,
+            version: r.version.version,
+            selector: r.selector.as_ref().map(Selector::to_wire),
+            source_result: None,
+            last_modified_date: r.version.modified,
+            arn: r.name.arn(&ctx.scope),
+            data_type: r.version.meta.data_type.clone(),
+        })
+    }
+
+    pub async fn get_parameter(
+        &self,
+        ctx: &RequestContext,
+        input: GetParameterInput,
+    ) -> Result<GetParameterOutput, AwsError> {
+        if let Some(secret_id) = input.name.strip_prefix(crate::secretsmanager::SSM_REFERENCE_PREFIX) {
+            let parameter = crate::secretsmanager::SecretsManager::new(self.store.clone())
+                .ssm_reference(ctx, &input.name, secret_id, input.with_decryption)
+                .await?
+                .ok_or_else(|| crate::secretsmanager::ssm_reference_not_found(secret_id))?;
+            return Ok(GetParameterOutput { parameter });
+        }
+        if let Some((name, _)) = ParameterName::parse_with_selector(&input.name, &ctx.scope)? {
+            ctx.authorize("ssm:GetParameter", &name.arn(&ctx.scope))?;
+        }
+        match self.resolve(ctx, &input.name).await? {
+            Ok(resolved) => {
+                Ok(GetParameterOutput { parameter: self.parameter(ctx, &resolved, input.with_decryption)? })
+            }
+            Err(Missing::Parameter) => Err(parameter_not_found(&input.name)),
+            Err(Missing::Version(v)) => {
+                let base = input.name.split(':').next().unwrap_or(&input.name);
+                Err(version_not_found(base, &v))
+            }
+        }
+    }
+
+    pub async fn get_parameters(
+        &self,
+        ctx: &RequestContext,
+        input: GetParametersInput,
+    ) -> Result<GetParametersOutput, AwsError> {
+        let names = input.names.unwrap_or_default();
+        if names.is_empty() {
+            return Err(constraint("[]", "names", "Member must have length greater than or equal to 1"));
+        }
+        if names.len() > 10 {
+            return Err(constraint(
+                format!("[{}]", names.join(", ")),
+                "names",
+                "Member must have length less than or equal to 10",
+            ));
+        }
+        let unique: BTreeSet<&str> = names.iter().map(String::as_str).collect();
+        // Validate and authorize every name before reading any.
+        for reference in &unique {
+            if reference.starts_with(crate::secretsmanager::SSM_REFERENCE_PREFIX) {
+                continue;
+            }
+            if let Some((name, _)) = ParameterName::parse_with_selector(reference, &ctx.scope)? {
+                ctx.authorize("ssm:GetParameters", &name.arn(&ctx.scope))?;
+            }
+        }
+        let mut parameters = Vec::new();
+        let mut invalid = Vec::new();
+        for reference in unique {
+            if let Some(secret_id) = reference.strip_prefix(crate::secretsmanager::SSM_REFERENCE_PREFIX) {
+                match crate::secretsmanager::SecretsManager::new(self.store.clone())
+                    .ssm_reference(ctx, reference, secret_id, input.with_decryption)
+                    .await?
+                {
+                    Some(p) => parameters.push(p),
+                    None => invalid.push(reference.to_owned()),
+                }
+                continue;
+            }
+            match self.resolve(ctx, reference).await? {
+                Ok(resolved) => parameters.push(self.parameter(ctx, &resolved, input.with_decryption)?),
+                Err(_) => invalid.push(reference.to_owned()),
+            }
+        }
+        parameters.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(GetParametersOutput { parameters, invalid_parameters: invalid })
+    }
+}

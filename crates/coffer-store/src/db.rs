@@ -1,0 +1,210 @@
+//! Opening the database, migrations, and the write transaction type.
+
+use crate::crypto::{Binding, Keyring, Sealed};
+use crate::error::StoreError;
+use coffer_core::SecretBytes;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{Any, AnyPool, Row, Transaction};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Where the data lives.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// `postgres://…`; `None` means the embedded SQLite file `<data_dir>/coffer.db`.
+    pub database_url: Option<String>,
+    pub data_dir: PathBuf,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+struct Inner {
+    /// SQLite allows one writer, so writes go through a pool of one connection and wait
+    /// their turn in-process instead of failing with SQLITE_BUSY. On PostgreSQL both pools
+    /// are the same pool.
+    write: AnyPool,
+    read: AnyPool,
+    keyring: Keyring,
+    backend: Backend,
+}
+
+/// A handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Store({})", self.inner.backend.name())
+    }
+}
+
+const SQLITE_PRAGMAS: &str =
+    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+
+impl Store {
+    /// Opens (creating if needed) the database and applies pending migrations.
+    pub async fn open(options: &StoreOptions, keyring: Keyring) -> Result<Self, StoreError> {
+        install_default_drivers();
+        let (write, read, backend) = match options.database_url.as_deref() {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect(url)
+                    .await?;
+                (pool.clone(), pool, Backend::Postgres)
+            }
+            Some(url) if url.starts_with("sqlite:") => {
+                let (w, r) = Self::sqlite_pools(url).await?;
+                (w, r, Backend::Sqlite)
+            }
+            Some(_) => return Err(StoreError::UnsupportedUrl),
+            None => {
+                std::fs::create_dir_all(&options.data_dir)
+                    .map_err(|source| StoreError::DataDir { path: options.data_dir.display().to_string(), source })?;
+                let url = format!("sqlite://{}?mode=rwc", options.data_dir.join("coffer.db").display());
+                let (w, r) = Self::sqlite_pools(&url).await?;
+                (w, r, Backend::Sqlite)
+            }
+        };
+        let migrator = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&write).await?;
+        Ok(Self { inner: Arc::new(Inner { write, read, keyring, backend }) })
+    }
+
+    async fn sqlite_pools(url: &str) -> Result<(AnyPool, AnyPool), StoreError> {
+        let options = |max: u32| {
+            AnyPoolOptions::new().max_connections(max).acquire_timeout(Duration::from_secs(60)).after_connect(
+                |conn, _| Box::pin(async move { sqlx::raw_sql(SQLITE_PRAGMAS).execute(conn).await.map(|_| ()) }),
+            )
+        };
+        let write = options(1).connect(url).await?;
+        let read = options(4).connect(url).await?;
+        Ok((write, read))
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.inner.backend
+    }
+
+    pub fn keyring(&self) -> &Keyring {
+        &self.inner.keyring
+    }
+
+    pub(crate) fn reader(&self) -> &AnyPool {
+        &self.inner.read
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock up front
+    /// (`BEGIN IMMEDIATE`), so a transaction never fails half-way on lock upgrade.
+    pub async fn begin(&self) -> Result<WriteTx, StoreError> {
+        let begin = match self.inner.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        };
+        let tx = self.inner.write.begin_with(begin).await?;
+        Ok(WriteTx { tx, keyring: self.inner.keyring.clone() })
+    }
+
+    /// Opens a sealed value; the binding must be the one it was sealed with.
+    pub fn open_sealed(&self, sealed: &Sealed, binding: &Binding<'_>) -> Result<SecretBytes, StoreError> {
+        Ok(self.inner.keyring.open(sealed, binding)?)
+    }
+
+    /// Closes every connection (checkpointing the SQLite WAL).
+    pub async fn close(&self) {
+        self.inner.read.close().await;
+        self.inner.write.close().await;
+    }
+
+    /// Re-wraps every data key that the keyring's active key did not seal. Returns how many
+    /// were re-wrapped. Value ciphertexts are not touched.
+    pub async fn rewrap_all(&self) -> Result<u64, StoreError> {
+        let active = self.inner.keyring.active().id().to_owned();
+        let mut total = 0;
+        for table in SEALED_TABLES {
+            loop {
+                let select = format!(
+                    "SELECT id, wrapped_key, master_key_id FROM {table} WHERE master_key_id <> $1 ORDER BY id LIMIT 500"
+                );
+                let rows = sqlx::query(sqlx::AssertSqlSafe(select)).bind(&active).fetch_all(&self.inner.write).await?;
+                if rows.is_empty() {
+                    break;
+                }
+                let mut tx = self.begin().await?;
+                for row in rows {
+                    let id: i64 = row.try_get("id")?;
+                    let wrapped: Vec<u8> = row.try_get("wrapped_key")?;
+                    let old: String = row.try_get("master_key_id")?;
+                    let rewrapped = self.inner.keyring.rewrap(&wrapped, &old)?;
+                    let update = format!(
+                        "UPDATE {table} SET wrapped_key = $1, master_key_id = $2 WHERE id = $3 AND master_key_id = $4"
+                    );
+                    total += sqlx::query(sqlx::AssertSqlSafe(update))
+                        .bind(rewrapped)
+                        .bind(&active)
+                        .bind(id)
+                        .bind(&old)
+                        .execute(&mut *tx.tx)
+                        .await?
+                        .rows_affected();
+                }
+                tx.commit().await?;
+            }
+        }
+        Ok(total)
+    }
+
+    /// How many sealed rows each master key id wrapped (for `coffer keys status`).
+    pub async fn master_key_usage(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut usage = std::collections::BTreeMap::<String, i64>::new();
+        for table in SEALED_TABLES {
+            let sql = format!("SELECT master_key_id, COUNT(*) AS n FROM {table} GROUP BY master_key_id");
+            for row in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.inner.read).await? {
+                *usage.entry(row.try_get("master_key_id")?).or_default() += row.try_get::<i64, _>("n")?;
+            }
+        }
+        Ok(usage.into_iter().collect())
+    }
+}
+
+/// Every table that holds sealed values (they all have `id`, `wrapped_key`, `master_key_id`).
+const SEALED_TABLES: [&str; 3] = ["ssm_parameter_versions", "sm_secret_versions", "iam_access_keys"];
+
+/// A write transaction. Dropped without `commit`, it rolls back.
+pub struct WriteTx {
+    pub(crate) tx: Transaction<'static, Any>,
+    pub(crate) keyring: Keyring,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        Ok(self.tx.commit().await?)
+    }
+
+    pub(crate) fn seal(&self, plaintext: &[u8], binding: &Binding<'_>) -> Result<Sealed, StoreError> {
+        Ok(self.keyring.seal(plaintext, binding)?)
+    }
+}

@@ -1,0 +1,22 @@
+//! Coffer's persistence layer.
+//!
+//! One [`Store`] over sqlx's `Any` driver serves both the embedded SQLite file and a shared
+//! PostgreSQL database with the same SQL text. Values are sealed and opened here and only
+//! here (see [`crypto`]); callers above see plaintext wrapped in `SecretBytes`, and rows
+//! never hold anything but ciphertext.
+//!
+//! Concurrency: every read-modify-write runs in one transaction that first takes a row
+//! lock with `UPDATE … SET x = x … RETURNING` (a row lock on PostgreSQL, the single writer
+//! on SQLite), so two servers sharing a database never interleave a version bump.
+
+pub mod credentials;
+pub mod crypto;
+mod db;
+mod error;
+pub mod master_key;
+pub mod secrets;
+pub mod ssm;
+
+pub use crypto::{Binding, CryptoError, Keyring, MasterKey, Sealed};
+pub use db::{Backend, Store, StoreOptions, WriteTx};
+pub use error::StoreError;
