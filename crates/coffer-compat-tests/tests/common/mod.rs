@@ -1,0 +1,170 @@
+//! Starts a real `coffer serve` child process for black-box tests, on SQLite (always) and on
+//! PostgreSQL (when `COFFER_TEST_POSTGRES_URL` is set; each server gets a fresh database).
+#![allow(dead_code)]
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_credential_types::Credentials;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+pub const ROOT_ACCESS_KEY_ID: &str = "AKIACOFFERTESTROOT01";
+pub const ROOT_SECRET_ACCESS_KEY: &str = "cOfFeRtEsTsEcReTkEy0123456789abcdefghijk";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The `coffer` binary next to this test executable (`cargo build` puts it there).
+pub fn coffer_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    let bin = dir.join("coffer");
+    assert!(bin.exists(), "{} not found: run `cargo build -p coffer` before the compat tests", bin.display());
+    bin
+}
+
+/// The backends to run every test on.
+pub fn backends() -> Vec<Backend> {
+    if std::env::var("COFFER_TEST_POSTGRES_URL").is_ok() {
+        vec![Backend::Sqlite, Backend::Postgres]
+    } else {
+        eprintln!("note: COFFER_TEST_POSTGRES_URL not set; PostgreSQL variant skipped");
+        vec![Backend::Sqlite]
+    }
+}
+
+/// A fresh PostgreSQL database, dropped with this value.
+pub struct PgDatabase {
+    admin_url: String,
+    pub name: String,
+    pub url: String,
+}
+
+fn psql(url: &str, sql: &str) -> std::process::Output {
+    Command::new("psql").arg(url).args(["-v", "ON_ERROR_STOP=1", "-q", "-c", sql]).output().expect("psql runs")
+}
+
+impl PgDatabase {
+    pub fn create() -> Self {
+        let admin_url = std::env::var("COFFER_TEST_POSTGRES_URL").expect("COFFER_TEST_POSTGRES_URL");
+        let name = format!("coffer_compat_{}", uuid_like());
+        let out = psql(&admin_url, &format!("CREATE DATABASE {name}"));
+        assert!(out.status.success(), "CREATE DATABASE failed: {}", String::from_utf8_lossy(&out.stderr));
+        let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(admin_url.clone());
+        let url = format!("{base}/{name}");
+        Self { admin_url, name, url }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let _ = psql(&self.admin_url, &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+    }
+}
+
+fn uuid_like() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    format!("{}_{}", std::process::id(), nanos)
+}
+
+pub struct Server {
+    child: Child,
+    pub endpoint: String,
+    pub backend: Backend,
+    pub data_dir: tempfile::TempDir,
+    pub pg: Option<PgDatabase>,
+}
+
+impl Server {
+    pub fn start(backend: Backend) -> Self {
+        Self::start_with(backend, &[])
+    }
+
+    /// Starts `coffer serve --listen 127.0.0.1:0` and waits for its `listening on` line.
+    pub fn start_with(backend: Backend, env: &[(&str, &str)]) -> Self {
+        let data_dir = tempfile::tempdir().expect("tempdir");
+        let pg = (backend == Backend::Postgres).then(PgDatabase::create);
+        let mut cmd = Command::new(coffer_bin());
+        cmd.args(["serve", "--listen", "127.0.0.1:0"])
+            .env("COFFER_DATA_DIR", data_dir.path())
+            .env("COFFER_ROOT_ACCESS_KEY_ID", ROOT_ACCESS_KEY_ID)
+            .env("COFFER_ROOT_SECRET_ACCESS_KEY", ROOT_SECRET_ACCESS_KEY)
+            .env_remove("COFFER_DATABASE_URL")
+            .env_remove("COFFER_MASTER_KEY")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        if let Some(pg) = &pg {
+            cmd.env("COFFER_DATABASE_URL", &pg.url);
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn coffer serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("read listening line");
+        let addr = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+        Self { child, endpoint: format!("http://{addr}"), backend, data_dir, pg }
+    }
+
+    pub async fn sdk_config(&self, region: &str) -> aws_config::SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(&self.endpoint)
+            .region(aws_config::Region::new(region.to_owned()))
+            .credentials_provider(Credentials::new(ROOT_ACCESS_KEY_ID, ROOT_SECRET_ACCESS_KEY, None, None, "coffer-test"))
+            .retry_config(RetryConfig::disabled())
+            .load()
+            .await
+    }
+
+    pub async fn ssm(&self) -> aws_sdk_ssm::Client {
+        aws_sdk_ssm::Client::new(&self.sdk_config("us-east-1").await)
+    }
+
+    pub async fn ssm_in(&self, region: &str) -> aws_sdk_ssm::Client {
+        aws_sdk_ssm::Client::new(&self.sdk_config(region).await)
+    }
+
+    pub async fn secrets_manager(&self) -> aws_sdk_secretsmanager::Client {
+        aws_sdk_secretsmanager::Client::new(&self.sdk_config("us-east-1").await)
+    }
+
+    pub async fn secrets_manager_in(&self, region: &str) -> aws_sdk_secretsmanager::Client {
+        aws_sdk_secretsmanager::Client::new(&self.sdk_config(region).await)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGTERM and waits; returns the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        self.child.wait().expect("wait")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `body` against a fresh server on every backend.
+#[macro_export]
+macro_rules! on_every_backend {
+    ($server:ident => $body:block) => {
+        for backend in common::backends() {
+            let $server = common::Server::start(backend);
+            eprintln!("-- backend {:?}", backend);
+            $body
+        }
+    };
+}
