@@ -86,11 +86,22 @@ impl Store {
                 (w, r, Backend::Sqlite)
             }
         };
-        let migrator = match backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        migrator.run(&write).await?;
+        match backend {
+            // sqlx takes no lock to migrate SQLite, so two processes opening a fresh file at
+            // once (a server and a CLI) would both apply the schema and one would fail with
+            // "table already exists". Migrating under the file's write lock (BEGIN IMMEDIATE;
+            // the migrator's own transactions nest as savepoints) makes the second wait, then
+            // find everything applied.
+            Backend::Sqlite => {
+                let mut tx = write.begin_with("BEGIN IMMEDIATE").await?;
+                // `run_direct` is `run` minus `Acquire`, whose lifetimes make `open`'s future
+                // not `Send` when given a borrowed connection (sqlx says as much at its definition).
+                SQLITE_MIGRATIONS.run_direct(None, &mut *tx, false).await?;
+                tx.commit().await?;
+            }
+            // PostgreSQL migrations run under an advisory lock.
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&write).await?,
+        }
         Ok(Self { inner: Arc::new(Inner { write, read, keyring, backend }) })
     }
 

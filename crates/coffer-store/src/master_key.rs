@@ -55,12 +55,21 @@ fn read_key_file(path: &Path) -> Result<MasterKey, KeyError> {
     decode_key(&path.display().to_string(), &text)
 }
 
-/// Writes a key file with mode 0600 and syncs it; fails if the file exists.
+/// Writes a key file with mode 0600, complete and synced before it appears under its name
+/// (a crash never leaves an empty key file); fails with `AlreadyExists` if the file exists.
 fn write_key_file(path: &Path, key: &MasterKey) -> Result<(), KeyError> {
-    let mut file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(io_err(path))?;
-    let encoded = encode_key(key);
-    file.write_all(encoded.as_bytes()).and_then(|()| file.write_all(b"\n")).map_err(io_err(path))?;
-    file.sync_all().map_err(io_err(path))?;
+    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
+    let result = (|| {
+        let mut file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+        let encoded = encode_key(key);
+        file.write_all(encoded.as_bytes())?;
+        file.write_all(b"\n")?;
+        file.sync_all()?;
+        // A hard link, unlike rename, refuses to replace a key another process just created.
+        fs::hard_link(&tmp, path)
+    })();
+    let _ = fs::remove_file(&tmp);
+    result.map_err(io_err(path))?;
     sync_dir(path)
 }
 
@@ -90,9 +99,17 @@ pub fn load_keyring(data_dir: &Path, env_key: Option<&SecretString>) -> Result<(
         Ok(key) => key,
         Err(KeyError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
             let key = MasterKey::generate().map_err(|_| KeyError::Random)?;
-            write_key_file(&path, &key)?;
-            tracing::info!(key_id = key.id(), path = %path.display(), "created a new master key");
-            key
+            match write_key_file(&path, &key) {
+                Ok(()) => {
+                    tracing::info!(key_id = key.id(), path = %path.display(), "created a new master key");
+                    key
+                }
+                // Another process created it first: use theirs.
+                Err(KeyError::Io { source, .. }) if source.kind() == std::io::ErrorKind::AlreadyExists => {
+                    read_key_file(&path)?
+                }
+                Err(e) => return Err(e),
+            }
         }
         Err(e) => return Err(e),
     };

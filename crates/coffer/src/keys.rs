@@ -36,9 +36,18 @@ async fn status(args: StoreArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Re-wraps every data key under the keyring's active key and checks that none is left
+/// under another key, so retiring the old key can never strand a value.
 async fn rewrap(args: &StoreArgs, keyring: Keyring) -> anyhow::Result<(Store, u64)> {
+    let active = keyring.active().id().to_owned();
     let store = args.open(keyring).await?;
     let n = store.rewrap_all().await.context("re-wrapping data keys")?;
+    let stray: Vec<_> = store.master_key_usage().await?.into_iter().filter(|(id, _)| *id != active).collect();
+    if !stray.is_empty() {
+        anyhow::bail!(
+            "data keys under other master keys remain after re-wrapping ({stray:?}); is a server still writing? run the rotation again"
+        );
+    }
     Ok((store, n))
 }
 
