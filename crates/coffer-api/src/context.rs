@@ -1,12 +1,26 @@
 //! Who is asking, where, and whether they may.
 
 use coffer_core::{AwsError, MessageKey, Scope};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-/// Decides whether the caller may perform `action` on `resource`. The identity issue plugs
-/// the IAM policy engine in here; until then the root principal may do everything.
+/// What policies may condition on besides the action and the resource ARN: the resource's
+/// tags (`<service>:ResourceTag/<k>`, `aws:ResourceTag/<k>`), its resource policy, and
+/// service-specific keys such as `secretsmanager:VersionStage`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ResourceFacts<'a> {
+    pub tags: &'a [(String, String)],
+    pub resource_policy: Option<&'a str>,
+    pub keys: &'a [(&'a str, &'a str)],
+}
+
+/// Decides whether the caller may perform `action` on `resource`.
 pub trait Authorizer: Send + Sync + std::fmt::Debug {
-    fn authorize(&self, ctx: &RequestContext, action: &str, resource: &str) -> Result<(), AwsError>;
+    fn authorize(&self, ctx: &RequestContext, action: &str, resource: &str, facts: &ResourceFacts<'_>) -> Result<(), AwsError>;
+
+    /// Whether decisions can depend on resource facts; when not, operations skip loading them.
+    fn uses_resource_facts(&self) -> bool {
+        true
+    }
 }
 
 /// The account root: allowed everything, like AWS's root user.
@@ -14,8 +28,12 @@ pub trait Authorizer: Send + Sync + std::fmt::Debug {
 pub struct RootAuthorizer;
 
 impl Authorizer for RootAuthorizer {
-    fn authorize(&self, _ctx: &RequestContext, _action: &str, _resource: &str) -> Result<(), AwsError> {
+    fn authorize(&self, _: &RequestContext, _: &str, _: &str, _: &ResourceFacts<'_>) -> Result<(), AwsError> {
         Ok(())
+    }
+
+    fn uses_resource_facts(&self) -> bool {
+        false
     }
 }
 
@@ -26,17 +44,122 @@ pub struct RequestContext {
     pub principal_arn: String,
     pub request_id: String,
     pub authorizer: Arc<dyn Authorizer>,
+    /// Who the caller is (GetUser / GetCallerIdentity / CreateAccessKey without a user name).
+    pub principal: Principal,
+    /// The access key id the request was signed with (`None` in-process).
+    pub access_key_id: Option<String>,
+    /// Every resource ARN this request was authorized against, for the audit record.
+    pub resources: Arc<Mutex<Vec<String>>>,
+}
+
+/// The authenticated identity behind a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Principal {
+    /// The account root.
+    Root,
+    /// An IAM user: `id` is its `AIDA…` unique id, `arn` its IAM ARN (with path).
+    User { name: String, id: String, arn: String },
+    /// An STS session of a role: `role_id` is the role's `AROA…` unique id.
+    AssumedRole { role_name: String, role_id: String, role_arn: String, session_name: String },
+}
+
+impl Principal {
+    /// The caller's ARN as AWS reports it: `…:root`, the user's IAM ARN, or
+    /// `arn:<partition>:sts::<account>:assumed-role/<role>/<session>`.
+    pub fn arn(&self, partition: &str, account: &str) -> String {
+        match self {
+            Principal::Root => format!("arn:{partition}:iam::{account}:root"),
+            Principal::User { arn, .. } => arn.clone(),
+            Principal::AssumedRole { role_name, session_name, .. } => {
+                format!("arn:{partition}:sts::{account}:assumed-role/{role_name}/{session_name}")
+            }
+        }
+    }
+
+    /// GetCallerIdentity's `UserId`: the account id for the root, the user's unique id, or
+    /// `<role unique id>:<session name>`.
+    pub fn user_id(&self, account: &str) -> String {
+        match self {
+            Principal::Root => account.to_owned(),
+            Principal::User { id, .. } => id.clone(),
+            Principal::AssumedRole { role_id, session_name, .. } => format!("{role_id}:{session_name}"),
+        }
+    }
+
+    /// The identity an access key (as the store returns it) authenticates.
+    pub fn from_access_key(key: &coffer_store::iam::AccessKeyRecord) -> Self {
+        use coffer_store::iam::PrincipalKind;
+        match &key.principal {
+            None => Principal::Root,
+            Some(p) => match (p.kind, &key.session_name) {
+                (PrincipalKind::Role, Some(session)) => Principal::AssumedRole {
+                    role_name: p.name.clone(),
+                    role_id: p.unique_id.clone(),
+                    role_arn: p.arn.clone(),
+                    session_name: session.clone(),
+                },
+                // A role has no long-term keys; a key without a session is its user's.
+                _ => Principal::User { name: p.name.clone(), id: p.unique_id.clone(), arn: p.arn.clone() },
+            },
+        }
+    }
 }
 
 impl RequestContext {
     /// A request made by the account root in `scope`.
     pub fn root(scope: Scope, request_id: impl Into<String>) -> Self {
         let principal_arn = format!("arn:{}:iam::{}:root", scope.partition(), scope.account);
-        Self { scope, principal_arn, request_id: request_id.into(), authorizer: Arc::new(RootAuthorizer) }
+        Self {
+            scope,
+            principal_arn,
+            request_id: request_id.into(),
+            authorizer: Arc::new(RootAuthorizer),
+            principal: Principal::Root,
+            access_key_id: None,
+            resources: Arc::default(),
+        }
     }
 
+    /// The same request made by `principal` (sets `principal_arn` to its ARN).
+    pub fn with_principal(mut self, principal: Principal) -> Self {
+        self.principal_arn = principal.arn(self.scope.partition(), &self.scope.account);
+        self.principal = principal;
+        self
+    }
+
+    pub fn with_access_key_id(mut self, access_key_id: impl Into<String>) -> Self {
+        self.access_key_id = Some(access_key_id.into());
+        self
+    }
+
+    pub fn with_authorizer(mut self, authorizer: Arc<dyn Authorizer>) -> Self {
+        self.authorizer = authorizer;
+        self
+    }
+
+    /// Authorizes an action on a resource that has no tags or policy (yet).
     pub fn authorize(&self, action: &str, resource: &str) -> Result<(), AwsError> {
-        self.authorizer.authorize(self, action, resource)
+        self.authorize_with(action, resource, &ResourceFacts::default())
+    }
+
+    /// Authorizes an action on an existing resource, with what policies may test about it.
+    pub fn authorize_with(&self, action: &str, resource: &str, facts: &ResourceFacts<'_>) -> Result<(), AwsError> {
+        if let Ok(mut seen) = self.resources.lock() {
+            if !seen.iter().any(|r| r == resource) {
+                seen.push(resource.to_owned());
+            }
+        }
+        self.authorizer.authorize(self, action, resource, facts)
+    }
+
+    /// Whether operations should load resource tags and policies before authorizing.
+    pub fn needs_resource_facts(&self) -> bool {
+        self.authorizer.uses_resource_facts()
+    }
+
+    /// The resources this request touched so far.
+    pub fn audited_resources(&self) -> Vec<String> {
+        self.resources.lock().map(|r| r.clone()).unwrap_or_default()
     }
 }
 

@@ -8,14 +8,20 @@
 //! Every operation authorizes first (through [`RequestContext::authorize`]), then validates,
 //! then touches the store.
 
+pub mod audit;
+pub mod authz;
+pub mod backend;
 pub mod context;
+pub mod iam;
 pub mod json;
 pub mod pagination;
+pub mod query;
 pub mod secretsmanager;
 pub mod ssm;
+pub mod sts;
 
 pub use coffer_core::AwsError;
-pub use context::{Authorizer, RequestContext, RootAuthorizer};
+pub use context::{Authorizer, Principal, RequestContext, ResourceFacts, RootAuthorizer};
 
 use coffer_store::Store;
 
@@ -24,10 +30,17 @@ use coffer_store::Store;
 pub struct Services {
     pub ssm: ssm::Ssm,
     pub secrets_manager: secretsmanager::SecretsManager,
+    pub iam: iam::Iam,
+    pub sts: sts::Sts,
 }
 
 impl Services {
     pub fn new(store: Store) -> Self {
-        Self { ssm: ssm::Ssm::new(store.clone()), secrets_manager: secretsmanager::SecretsManager::new(store) }
+        Self {
+            ssm: ssm::Ssm::new(store.clone()),
+            secrets_manager: secretsmanager::SecretsManager::new(store.clone()),
+            iam: iam::Iam::new(store.clone()),
+            sts: sts::Sts::new(store, authz::trust_check),
+        }
     }
 }

@@ -2,7 +2,10 @@
 //! that keep secret values out of logs. Nothing here performs I/O.
 
 pub mod arn;
+pub mod ecs;
 pub mod error;
+pub mod manifest;
+pub mod policy;
 pub mod scope;
 pub mod secret;
 pub mod sm_name;

@@ -1,14 +1,19 @@
-//! Coffer's HTTP edge: one port for every service, AWS JSON 1.1 framing with
-//! `X-Amz-Target` routing, `/health`, a request body limit, and graceful shutdown.
+//! Coffer's HTTP edge: one port for every service (AWS JSON 1.1 routed by `X-Amz-Target`,
+//! AWS Query routed by the SigV4 scope), SigV4 authentication, audit, `/health`, a request
+//! body limit, and graceful shutdown.
 
-mod aws_json;
-mod credential_scope;
+mod auth;
+mod handler;
+pub mod sigv4;
 
 use axum::Router;
 use axum::routing::{get, post};
 use coffer_api::Services;
+use coffer_api::audit::Auditor;
 use coffer_store::Store;
+use coffer_store::credentials::RootCredentials;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
@@ -18,7 +23,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
     pub account_id: String,
-    /// Region used when a request carries no credential scope.
+    /// Region recorded for requests that fail before a credential scope is known.
     pub default_region: String,
 }
 
@@ -26,23 +31,31 @@ pub(crate) struct AppState {
     pub services: Services,
     pub store: Store,
     pub config: ServerConfig,
+    pub auth: auth::Authenticator,
+    pub auditor: Auditor,
 }
 
-pub fn router(store: Store, config: ServerConfig) -> Router {
-    let state = Arc::new(AppState { services: Services::new(store.clone()), store, config });
-    Router::new().route("/", post(aws_json::handle)).route("/health", get(aws_json::health)).with_state(state)
+pub fn router(store: Store, config: ServerConfig, root: &RootCredentials, auditor: Auditor) -> Router {
+    let auth = auth::Authenticator::new(store.clone(), root, &config.account_id);
+    let state = Arc::new(AppState { services: Services::new(store.clone()), store, config, auth, auditor });
+    Router::new().route("/", post(handler::handle)).route("/health", get(handler::health)).with_state(state)
 }
 
 /// Serves until `shutdown` resolves, then stops accepting, lets in-flight requests finish,
-/// and closes the store.
+/// flushes the audit trail and closes the store.
 pub async fn serve(
     listener: TcpListener,
     store: Store,
     config: ServerConfig,
+    root: &RootCredentials,
+    auditor: Auditor,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(store.clone(), config);
-    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let app = router(store.clone(), config, root, auditor.clone());
+    let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await;
+    auditor.flush_and_stop().await;
     store.close().await;
     result
 }

@@ -9,10 +9,12 @@
 //! lock with `UPDATE … SET x = x … RETURNING` (a row lock on PostgreSQL, the single writer
 //! on SQLite), so two servers sharing a database never interleave a version bump.
 
+pub mod audit;
 pub mod credentials;
 pub mod crypto;
 mod db;
 mod error;
+pub mod iam;
 pub mod master_key;
 pub mod secrets;
 pub mod ssm;

@@ -1,17 +1,34 @@
 //! The `coffer` command. Thin: parses arguments and calls the library crates.
 
+mod app;
+mod completions;
 mod config;
+mod connect;
+mod copilot;
+mod env;
 mod keys;
+mod prompt;
+mod secret;
 mod serve;
+mod ui;
+mod workspace;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 use std::process::ExitCode;
 
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  success (also when `secret init` found a secret already set and did not overwrite it)
+  1  the command failed (for `secret init`: in at least one environment; the others are done)
+  2  usage error (unknown flag, missing argument…)
+
+Backends: app, env and secret talk to the embedded store in the data directory, unless an
+endpoint (--endpoint-url, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>) or a profile
+(--profile, AWS_PROFILE) is given: then they use the AWS SDK, against Coffer or AWS itself.";
+
 /// Coffer: AWS-compatible secrets (SSM Parameter Store + Secrets Manager) you host yourself.
-///
-/// Exit codes: 0 success; 1 the command failed; 2 usage error.
 #[derive(Parser, Debug)]
-#[command(name = "coffer", version, about, long_about = None)]
+#[command(name = "coffer", version, about, long_about = None, after_help = AFTER_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -24,17 +41,31 @@ enum Command {
     /// Master-key management.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Applications: a collection of environments (Copilot's `app`).
+    App(app::AppCommand),
+    /// Environments of an application, each with an execution role that reads its secrets.
+    Env(env::EnvCommand),
+    /// Secrets: sensitive information that you need in your application.
+    Secret(secret::SecretCommand),
+    /// Print a shell completion script (e.g. `coffer completions bash > /etc/bash_completion.d/coffer`).
+    Completions(completions::CompletionsArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let workflow = matches!(cli.command, Command::App(_) | Command::Env(_) | Command::Secret(_));
+    // The server logs at info; the workflow commands only warn (their messages are their UI).
+    // SDK and HTTP internals stay quiet whatever RUST_LOG says: they could show requests.
+    let default = if workflow { "warn" } else { "info" };
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    for quiet in ["aws_smithy_runtime=warn", "aws_sigv4=warn", "aws_smithy_http_client=warn", "hyper=warn", "hyper_util=warn"] {
+        if let Ok(directive) = quiet.parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    ui::init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -46,10 +77,19 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
             Command::Keys(cmd) => keys::run(cmd).await,
+            Command::App(cmd) => app::run(cmd).await,
+            Command::Env(cmd) => env::run(cmd).await,
+            Command::Secret(cmd) => secret::run(cmd).await,
+            Command::Completions(args) => completions::run(&args, Cli::command()),
         }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if workflow => {
+            // Copilot's form: `✘ <error: its causes>`.
+            ui::error(format!("{e:#}"));
+            ExitCode::FAILURE
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE

@@ -6,7 +6,10 @@ use clap::Args;
 use coffer_server::ServerConfig;
 use coffer_store::credentials::load_or_create_root_credentials;
 use secrecy::SecretString;
+use coffer_api::audit::{AuditLines, Auditor};
 use std::net::SocketAddr;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
@@ -21,9 +24,29 @@ pub struct ServeArgs {
     #[arg(long, env = "COFFER_ACCOUNT_ID", default_value = "000000000000")]
     account_id: String,
 
-    /// Region for requests that carry no SigV4 credential scope.
+    /// Region recorded for requests that fail before their SigV4 credential scope is read.
     #[arg(long, env = "COFFER_DEFAULT_REGION", default_value = "us-east-1")]
     default_region: String,
+
+    /// Also write every audit record as a JSON line to this file (`-` for stdout). Records
+    /// always go to the store's hash-chained audit table.
+    #[arg(long, env = "COFFER_AUDIT_LOG")]
+    audit_log: Option<PathBuf>,
+}
+
+fn audit_lines(path: Option<&PathBuf>) -> anyhow::Result<AuditLines> {
+    Ok(match path {
+        None => AuditLines::None,
+        Some(p) if p.as_os_str() == "-" => AuditLines::Stdout,
+        Some(p) => AuditLines::File(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .mode(0o600)
+                .open(p)
+                .with_context(|| format!("cannot open audit log {}", p.display()))?,
+        ),
+    })
 }
 
 async fn shutdown_signal() {
@@ -59,8 +82,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(%addr, backend = store.backend().name(), root_access_key_id = %root.access_key_id, "coffer serve ready");
     // The one line on stdout: scripts and tests wait for it to learn the address.
     println!("listening on {addr}");
+    let auditor = Auditor::start(store.clone(), audit_lines(args.audit_log.as_ref())?);
     let config = ServerConfig { account_id: args.account_id, default_region: args.default_region };
-    coffer_server::serve(listener, store, config, shutdown_signal()).await?;
+    coffer_server::serve(listener, store, config, &root, auditor, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }

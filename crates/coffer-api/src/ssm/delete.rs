@@ -10,9 +10,9 @@ use coffer_core::ssm_name::ParameterName;
 
 impl Ssm {
     /// Deletes one parameter; `Ok(false)` if it did not exist.
-    async fn delete_one(&self, ctx: &RequestContext, name: &ParameterName) -> Result<bool, AwsError> {
+    async fn delete_one(&self, ctx: &RequestContext, name: &ParameterName, action: &str) -> Result<bool, AwsError> {
         let mut tx = self.store.begin().await.map_err(internal)?;
-        let Some(record) = tx.ssm_lock(&ctx.scope, name.canonical()).await.map_err(internal)? else {
+        let Some(record) = self.lock_authorized(ctx, &mut tx, name, action).await? else {
             return Ok(false);
         };
         tx.ssm_delete(record.id).await.map_err(internal)?;
@@ -22,8 +22,7 @@ impl Ssm {
 
     pub async fn delete_parameter(&self, ctx: &RequestContext, input: DeleteParameterInput) -> Result<Empty, AwsError> {
         let name = ParameterName::parse_name_or_arn(&input.name, &ctx.scope)?;
-        ctx.authorize("ssm:DeleteParameter", &name.arn(&ctx.scope))?;
-        if self.delete_one(ctx, &name).await? { Ok(Empty {}) } else { Err(parameter_not_found(&input.name)) }
+        if self.delete_one(ctx, &name, "ssm:DeleteParameter").await? { Ok(Empty {}) } else { Err(parameter_not_found(&input.name)) }
     }
 
     pub async fn delete_parameters(
@@ -44,16 +43,14 @@ impl Ssm {
         }
         let mut parsed = Vec::with_capacity(names.len());
         for raw in &names {
-            let name = ParameterName::parse_name_or_arn(raw, &ctx.scope)?;
-            ctx.authorize("ssm:DeleteParameters", &name.arn(&ctx.scope))?;
-            parsed.push((raw, name));
+            parsed.push((raw, ParameterName::parse_name_or_arn(raw, &ctx.scope)?));
         }
         let mut out = DeleteParametersOutput { deleted_parameters: Vec::new(), invalid_parameters: Vec::new() };
         for (raw, name) in parsed {
             if out.deleted_parameters.contains(raw) || out.invalid_parameters.contains(raw) {
                 continue;
             }
-            if self.delete_one(ctx, &name).await? {
+            if self.delete_one(ctx, &name, "ssm:DeleteParameters").await? {
                 out.deleted_parameters.push(raw.clone());
             } else {
                 out.invalid_parameters.push(raw.clone());

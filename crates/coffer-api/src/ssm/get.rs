@@ -24,18 +24,23 @@ pub(super) struct Resolved {
 }
 
 impl Ssm {
-    /// Finds the version a `name[:selector]` (or ARN) reference names.
+    /// Finds the version a `name[:selector]` (or ARN) reference names, authorizing `action` on
+    /// it first (a parameter that does not exist is authorized without tags).
     pub(super) async fn resolve(
         &self,
         ctx: &RequestContext,
         reference: &str,
+        action: &str,
     ) -> Result<Result<Resolved, Missing>, AwsError> {
         let Some((name, selector)) = ParameterName::parse_with_selector(reference, &ctx.scope)? else {
             return Ok(Err(Missing::Parameter));
         };
+        let arn = name.arn(&ctx.scope);
         let Some(record) = self.store.ssm_parameter(&ctx.scope, name.canonical()).await.map_err(internal)? else {
+            ctx.authorize(action, &arn)?;
             return Ok(Err(Missing::Parameter));
         };
+        super::authorize_parameter(ctx, self.store.ssm_tags(record.id), action, &arn).await?;
         let number = match &selector {
             None => Some(record.latest_version),
             Some(Selector::Version(v)) => Some(*v),
@@ -89,10 +94,7 @@ impl Ssm {
                 .ok_or_else(|| crate::secretsmanager::ssm_reference_not_found(secret_id))?;
             return Ok(GetParameterOutput { parameter });
         }
-        if let Some((name, _)) = ParameterName::parse_with_selector(&input.name, &ctx.scope)? {
-            ctx.authorize("ssm:GetParameter", &name.arn(&ctx.scope))?;
-        }
-        match self.resolve(ctx, &input.name).await? {
+        match self.resolve(ctx, &input.name, "ssm:GetParameter").await? {
             Ok(resolved) => {
                 Ok(GetParameterOutput { parameter: self.parameter(ctx, &resolved, input.with_decryption)? })
             }
@@ -121,13 +123,10 @@ impl Ssm {
             ));
         }
         let unique: BTreeSet<&str> = names.iter().map(String::as_str).collect();
-        // Validate and authorize every name before reading any.
+        // Validate every name before reading any.
         for reference in &unique {
-            if reference.starts_with(crate::secretsmanager::SSM_REFERENCE_PREFIX) {
-                continue;
-            }
-            if let Some((name, _)) = ParameterName::parse_with_selector(reference, &ctx.scope)? {
-                ctx.authorize("ssm:GetParameters", &name.arn(&ctx.scope))?;
+            if !reference.starts_with(crate::secretsmanager::SSM_REFERENCE_PREFIX) {
+                ParameterName::parse_with_selector(reference, &ctx.scope)?;
             }
         }
         let mut parameters = Vec::new();
@@ -143,7 +142,7 @@ impl Ssm {
                 }
                 continue;
             }
-            match self.resolve(ctx, reference).await? {
+            match self.resolve(ctx, reference, "ssm:GetParameters").await? {
                 Ok(resolved) => parameters.push(self.parameter(ctx, &resolved, input.with_decryption)?),
                 Err(_) => invalid.push(reference.to_owned()),
             }

@@ -47,7 +47,6 @@ impl Ssm {
         input: GetParameterHistoryInput,
     ) -> Result<GetParameterHistoryOutput, AwsError> {
         let name = ParameterName::parse_name_or_arn(&input.name, &ctx.scope)?;
-        ctx.authorize("ssm:GetParameterHistory", &name.arn(&ctx.scope))?;
         let max = input.max_results.unwrap_or(50);
         if !(1..=50).contains(&max) {
             let bound = if max < 1 { "greater than or equal to 1" } else { "less than or equal to 50" };
@@ -59,12 +58,12 @@ impl Ssm {
                 .ok_or_else(invalid_next_token)?,
             None => 0,
         };
-        let record = self
-            .store
-            .ssm_parameter(&ctx.scope, name.canonical())
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| parameter_not_found(&input.name))?;
+        let arn = name.arn(&ctx.scope);
+        let Some(record) = self.store.ssm_parameter(&ctx.scope, name.canonical()).await.map_err(internal)? else {
+            ctx.authorize("ssm:GetParameterHistory", &arn)?;
+            return Err(parameter_not_found(&input.name));
+        };
+        super::authorize_parameter(ctx, self.store.ssm_tags(record.id), "ssm:GetParameterHistory", &arn).await?;
         let mut versions = self.store.ssm_history(record.id, after, max + 1).await.map_err(internal)?;
         let more = versions.len() > usize::try_from(max).unwrap_or(usize::MAX);
         versions.truncate(usize::try_from(max).unwrap_or(usize::MAX));
@@ -98,13 +97,11 @@ impl Ssm {
         input: LabelParameterVersionInput,
     ) -> Result<LabelParameterVersionOutput, AwsError> {
         let name = ParameterName::parse_name_or_arn(&input.name, &ctx.scope)?;
-        ctx.authorize("ssm:LabelParameterVersion", &name.arn(&ctx.scope))?;
         let labels = check_labels(&input.labels)?;
         let mut tx = self.store.begin().await.map_err(internal)?;
-        let record = tx
-            .ssm_lock(&ctx.scope, name.canonical())
-            .await
-            .map_err(internal)?
+        let record = self
+            .lock_authorized(ctx, &mut tx, &name, "ssm:LabelParameterVersion")
+            .await?
             .ok_or_else(|| parameter_not_found(&input.name))?;
         let version = input.parameter_version.unwrap_or(record.latest_version);
         if tx.ssm_version(record.id, version).await.map_err(internal)?.is_none() {
@@ -140,16 +137,14 @@ impl Ssm {
         input: UnlabelParameterVersionInput,
     ) -> Result<UnlabelParameterVersionOutput, AwsError> {
         let name = ParameterName::parse_name_or_arn(&input.name, &ctx.scope)?;
-        ctx.authorize("ssm:UnlabelParameterVersion", &name.arn(&ctx.scope))?;
         let version = input.parameter_version.ok_or_else(|| {
             crate::json::validation("1 validation error detected: Value null at 'parameterVersion' failed to satisfy constraint: Member must not be null")
         })?;
         let labels = check_labels(&input.labels)?;
         let mut tx = self.store.begin().await.map_err(internal)?;
-        let record = tx
-            .ssm_lock(&ctx.scope, name.canonical())
-            .await
-            .map_err(internal)?
+        let record = self
+            .lock_authorized(ctx, &mut tx, &name, "ssm:UnlabelParameterVersion")
+            .await?
             .ok_or_else(|| parameter_not_found(&input.name))?;
         if tx.ssm_version(record.id, version).await.map_err(internal)?.is_none() {
             return Err(version_not_found(name.given(), &version.to_string()));

@@ -94,6 +94,41 @@ impl Ssm {
     }
 }
 
+/// Authorizes `action` on parameter `arn`; when the parameter exists (`id`), its tags take
+/// part, so tag-conditioned policies (Copilot's execution role) decide correctly.
+async fn authorize_parameter(
+    ctx: &RequestContext,
+    tags: impl std::future::Future<Output = Result<Vec<(String, String)>, coffer_store::StoreError>>,
+    action: &str,
+    arn: &str,
+) -> Result<(), AwsError> {
+    if !ctx.needs_resource_facts() {
+        return ctx.authorize(action, arn);
+    }
+    let tags = tags.await.map_err(internal)?;
+    ctx.authorize_with(action, arn, &crate::ResourceFacts { tags: &tags, ..Default::default() })
+}
+
+impl Ssm {
+    /// Locks parameter `name` in `tx` and authorizes `action` on it. `Ok(None)`: there is no
+    /// such parameter (and the caller was authorized without tags).
+    async fn lock_authorized(
+        &self,
+        ctx: &RequestContext,
+        tx: &mut coffer_store::WriteTx,
+        name: &coffer_core::ssm_name::ParameterName,
+        action: &str,
+    ) -> Result<Option<coffer_store::ssm::ParameterRecord>, AwsError> {
+        let arn = name.arn(&ctx.scope);
+        let Some(record) = tx.ssm_lock(&ctx.scope, name.canonical()).await.map_err(internal)? else {
+            ctx.authorize(action, &arn)?;
+            return Ok(None);
+        };
+        authorize_parameter(ctx, tx.ssm_tags(record.id), action, &arn).await?;
+        Ok(Some(record))
+    }
+}
+
 pub fn unknown_operation(op: &str) -> AwsError {
     AwsError::new("UnknownOperationException", MessageKey::Upper, format!("Unknown operation {op}"))
 }

@@ -212,10 +212,6 @@ impl Ssm {
     ) -> Result<PutParameterOutput, AwsError> {
         let name = ParameterName::parse_for_write(&input.name, &ctx.scope)?;
         let arn = name.arn(&ctx.scope);
-        ctx.authorize("ssm:PutParameter", &arn)?;
-        if input.tags.as_ref().is_some_and(|t| !t.is_empty()) {
-            ctx.authorize("ssm:AddTagsToResource", &arn)?;
-        }
         let value = input.value.as_ref().ok_or_else(|| {
             validation("1 validation error detected: Value null at 'value' failed to satisfy constraint: Member must not be null")
         })?;
@@ -228,7 +224,11 @@ impl Ssm {
         validate_request(&input)?;
 
         let mut tx = self.store.begin().await.map_err(internal)?;
-        let mut record = tx.ssm_lock(&ctx.scope, name.canonical()).await.map_err(internal)?;
+        let mut record = self.lock_authorized(ctx, &mut tx, &name, "ssm:PutParameter").await?;
+        // Tagging on create needs its own permission, as in AWS.
+        if record.is_none() && input.tags.as_ref().is_some_and(|t| !t.is_empty()) {
+            ctx.authorize("ssm:AddTagsToResource", &arn)?;
+        }
         let previous = match &record {
             Some(rec) => {
                 if !input.overwrite {

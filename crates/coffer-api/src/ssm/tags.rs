@@ -44,7 +44,6 @@ impl Ssm {
         input: AddTagsToResourceInput,
     ) -> Result<Empty, AwsError> {
         let name = parameter_name(ctx, &input.resource_type, &input.resource_id)?;
-        ctx.authorize("ssm:AddTagsToResource", &name.arn(&ctx.scope))?;
         let tags = input.tags.unwrap_or_default();
         if tags.is_empty() {
             return Err(constraint("[]", "tags", "Member must have length greater than or equal to 1"));
@@ -52,7 +51,7 @@ impl Ssm {
         validate_tags(&tags)?;
         let mut tx = self.store.begin().await.map_err(internal)?;
         let record =
-            tx.ssm_lock(&ctx.scope, name.canonical()).await.map_err(internal)?.ok_or_else(invalid_resource_id)?;
+            self.lock_authorized(ctx, &mut tx, &name, "ssm:AddTagsToResource").await?.ok_or_else(invalid_resource_id)?;
         let existing = tx.ssm_tags(record.id).await.map_err(internal)?;
         let added = tags
             .iter()
@@ -75,11 +74,12 @@ impl Ssm {
         input: RemoveTagsFromResourceInput,
     ) -> Result<Empty, AwsError> {
         let name = parameter_name(ctx, &input.resource_type, &input.resource_id)?;
-        ctx.authorize("ssm:RemoveTagsFromResource", &name.arn(&ctx.scope))?;
         let keys = input.tag_keys.unwrap_or_default();
         let mut tx = self.store.begin().await.map_err(internal)?;
-        let record =
-            tx.ssm_lock(&ctx.scope, name.canonical()).await.map_err(internal)?.ok_or_else(invalid_resource_id)?;
+        let record = self
+            .lock_authorized(ctx, &mut tx, &name, "ssm:RemoveTagsFromResource")
+            .await?
+            .ok_or_else(invalid_resource_id)?;
         for key in &keys {
             tx.ssm_remove_tag(record.id, key).await.map_err(internal)?;
         }
@@ -93,13 +93,12 @@ impl Ssm {
         input: ListTagsForResourceInput,
     ) -> Result<ListTagsForResourceOutput, AwsError> {
         let name = parameter_name(ctx, &input.resource_type, &input.resource_id)?;
-        ctx.authorize("ssm:ListTagsForResource", &name.arn(&ctx.scope))?;
-        let record = self
-            .store
-            .ssm_parameter(&ctx.scope, name.canonical())
-            .await
-            .map_err(internal)?
-            .ok_or_else(invalid_resource_id)?;
+        let arn = name.arn(&ctx.scope);
+        let Some(record) = self.store.ssm_parameter(&ctx.scope, name.canonical()).await.map_err(internal)? else {
+            ctx.authorize("ssm:ListTagsForResource", &arn)?;
+            return Err(invalid_resource_id());
+        };
+        super::authorize_parameter(ctx, self.store.ssm_tags(record.id), "ssm:ListTagsForResource", &arn).await?;
         let tags = self.store.ssm_tags(record.id).await.map_err(internal)?;
         Ok(ListTagsForResourceOutput { tag_list: tags.into_iter().map(|(key, value)| Tag { key, value }).collect() })
     }

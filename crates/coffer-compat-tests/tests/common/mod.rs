@@ -2,6 +2,8 @@
 //! PostgreSQL (when `COFFER_TEST_POSTGRES_URL` is set; each server gets a fresh database).
 #![allow(dead_code)]
 
+pub mod raw;
+
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_credential_types::Credentials;
@@ -109,7 +111,8 @@ impl Server {
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).expect("read listening line");
-        let addr = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+        let addr =
+            line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}"));
         Self { child, endpoint: format!("http://{addr}"), backend, data_dir, pg }
     }
 
@@ -117,7 +120,13 @@ impl Server {
         aws_config::defaults(BehaviorVersion::latest())
             .endpoint_url(&self.endpoint)
             .region(aws_config::Region::new(region.to_owned()))
-            .credentials_provider(Credentials::new(ROOT_ACCESS_KEY_ID, ROOT_SECRET_ACCESS_KEY, None, None, "coffer-test"))
+            .credentials_provider(Credentials::new(
+                ROOT_ACCESS_KEY_ID,
+                ROOT_SECRET_ACCESS_KEY,
+                None,
+                None,
+                "coffer-test",
+            ))
             .retry_config(RetryConfig::disabled())
             .load()
             .await

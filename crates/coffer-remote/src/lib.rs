@@ -1,0 +1,370 @@
+//! The remote [`Backend`]: aws-sdk-rust clients for SSM, IAM and STS, configured the way
+//! every AWS tool is (the standard credential chain, `AWS_PROFILE` and `role_arn` profiles,
+//! `AWS_REGION`, `AWS_ENDPOINT_URL` and the per-service `AWS_ENDPOINT_URL_<SERVICE>`), so the
+//! same CLI works against `coffer serve` and against a real AWS account. Nothing
+//! Coffer-specific goes on the wire.
+
+use async_trait::async_trait;
+use aws_config::BehaviorVersion;
+use aws_config::Region;
+use aws_sdk_ssm::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_ssm::primitives::DateTime;
+use coffer_api::backend::{
+    Backend, BackendError, Identity, NewParameter, NewRole, Parameter, ParameterInfo, Role, Tag,
+};
+use coffer_core::Timestamp;
+use coffer_core::secret::{ExposeSecret, SecretString};
+
+/// Used when neither `--region`, `AWS_REGION` nor the profile names a region.
+pub const FALLBACK_REGION: &str = "us-east-1";
+
+/// How to reach the services; unset fields come from the environment and profiles.
+#[derive(Clone, Debug, Default)]
+pub struct RemoteOptions {
+    /// Overrides `AWS_ENDPOINT_URL` and the per-service variables for every service.
+    pub endpoint_url: Option<String>,
+    /// Overrides `AWS_PROFILE`.
+    pub profile: Option<String>,
+    /// Overrides `AWS_REGION` and the profile's region.
+    pub region: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RemoteBackend {
+    ssm: aws_sdk_ssm::Client,
+    iam: aws_sdk_iam::Client,
+    sts: aws_sdk_sts::Client,
+    region: String,
+    location: String,
+}
+
+impl RemoteBackend {
+    /// Loads the SDK configuration (no request is made yet).
+    pub async fn connect(options: &RemoteOptions) -> Self {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(profile) = &options.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(url) = &options.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        if let Some(region) = &options.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        let mut config = loader.load().await;
+        if config.region().is_none() {
+            tracing::debug!("no region configured; using {FALLBACK_REGION}");
+            config = config.into_builder().region(Region::new(FALLBACK_REGION)).build();
+        }
+        let region = config.region().map(|r| r.to_string()).unwrap_or_else(|| FALLBACK_REGION.to_owned());
+        let location = match options.endpoint_url.clone().or_else(|| config.endpoint_url().map(str::to_owned)) {
+            Some(url) => format!("remote ({url}, region {region})"),
+            None => format!("remote (AWS, region {region})"),
+        };
+        Self {
+            ssm: aws_sdk_ssm::Client::new(&config),
+            iam: aws_sdk_iam::Client::new(&config),
+            sts: aws_sdk_sts::Client::new(&config),
+            region,
+            location,
+        }
+    }
+}
+
+/// A service error keeps its AWS code; anything else (no connection, no credentials…) is a
+/// transport error with the whole cause chain. Request bodies are never part of either.
+fn sdk_error<E, R>(err: SdkError<E, R>) -> BackendError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    if let SdkError::ServiceError(service) = &err {
+        let e = service.err();
+        if let Some(code) = e.code() {
+            return BackendError::Service { code: code.to_owned(), message: e.message().map(str::to_owned) };
+        }
+    }
+    BackendError::Transport(DisplayErrorContext(&err).to_string())
+}
+
+fn build_error(err: impl std::fmt::Display) -> BackendError {
+    BackendError::Transport(format!("cannot build the request: {err}"))
+}
+
+fn timestamp(t: Option<&DateTime>) -> Timestamp {
+    Timestamp(t.and_then(|t| t.to_millis().ok()).unwrap_or(0))
+}
+
+fn ssm_tags(tags: Vec<Tag>) -> Result<Vec<aws_sdk_ssm::types::Tag>, BackendError> {
+    tags.into_iter()
+        .map(|t| aws_sdk_ssm::types::Tag::builder().key(t.key).value(t.value).build().map_err(build_error))
+        .collect()
+}
+
+fn parameter(p: &aws_sdk_ssm::types::Parameter) -> Parameter {
+    Parameter {
+        name: p.name().unwrap_or_default().to_owned(),
+        param_type: p.r#type().map(|t| t.as_str().to_owned()).unwrap_or_default(),
+        value: SecretString::from(p.value().unwrap_or_default().to_owned()),
+        version: p.version(),
+        last_modified: timestamp(p.last_modified_date()),
+    }
+}
+
+/// IAM returns policy documents URL-encoded (RFC 3986), and the SDK hands them over as is.
+pub fn decode_policy_document(document: &str) -> String {
+    if !document.contains('%') {
+        return document.to_owned();
+    }
+    let bytes = document.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+            if let Some(b) = hex {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| document.to_owned())
+}
+
+fn role(r: &aws_sdk_iam::types::Role) -> Role {
+    Role {
+        name: r.role_name().to_owned(),
+        arn: r.arn().to_owned(),
+        trust_policy: decode_policy_document(r.assume_role_policy_document().unwrap_or_default()),
+    }
+}
+
+#[async_trait]
+impl Backend for RemoteBackend {
+    fn describe(&self) -> String {
+        self.location.clone()
+    }
+
+    fn region(&self) -> &str {
+        &self.region
+    }
+
+    async fn caller_identity(&self) -> Result<Identity, BackendError> {
+        let out = self.sts.get_caller_identity().send().await.map_err(sdk_error)?;
+        Ok(Identity {
+            account: out.account().unwrap_or_default().to_owned(),
+            arn: out.arn().unwrap_or_default().to_owned(),
+            user_id: out.user_id().unwrap_or_default().to_owned(),
+        })
+    }
+
+    async fn put_parameter(&self, input: NewParameter) -> Result<i64, BackendError> {
+        let tags = if input.tags.is_empty() { None } else { Some(ssm_tags(input.tags)?) };
+        let out = self
+            .ssm
+            .put_parameter()
+            .name(input.name)
+            .value(input.value.expose_secret())
+            .r#type(aws_sdk_ssm::types::ParameterType::from(input.param_type.as_str()))
+            .data_type("text")
+            .set_description(input.description)
+            .set_overwrite(input.overwrite.then_some(true))
+            .set_tags(tags)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(out.version())
+    }
+
+    async fn get_parameter(&self, name: &str, with_decryption: bool) -> Result<Option<Parameter>, BackendError> {
+        match self.ssm.get_parameter().name(name).with_decryption(with_decryption).send().await.map_err(sdk_error) {
+            Ok(out) => Ok(out.parameter().map(parameter)),
+            Err(e) if e.is("ParameterNotFound") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn parameters_by_path(
+        &self,
+        path: &str,
+        recursive: bool,
+        with_decryption: bool,
+    ) -> Result<Vec<Parameter>, BackendError> {
+        let mut out = Vec::new();
+        let mut next_token: Option<String> = None;
+        loop {
+            let page = self
+                .ssm
+                .get_parameters_by_path()
+                .path(path)
+                .recursive(recursive)
+                .with_decryption(with_decryption)
+                .set_next_token(next_token.take())
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            out.extend(page.parameters().iter().map(parameter));
+            match page.next_token() {
+                Some(t) if !t.is_empty() => next_token = Some(t.to_owned()),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    async fn describe_parameters(&self, path: &str, recursive: bool) -> Result<Vec<ParameterInfo>, BackendError> {
+        let filter = aws_sdk_ssm::types::ParameterStringFilter::builder()
+            .key("Path")
+            .option(if recursive { "Recursive" } else { "OneLevel" })
+            .values(path)
+            .build()
+            .map_err(build_error)?;
+        let mut out = Vec::new();
+        let mut next_token: Option<String> = None;
+        loop {
+            let page = self
+                .ssm
+                .describe_parameters()
+                .parameter_filters(filter.clone())
+                .set_next_token(next_token.take())
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            out.extend(page.parameters().iter().map(|p| ParameterInfo {
+                name: p.name().unwrap_or_default().to_owned(),
+                param_type: p.r#type().map(|t| t.as_str().to_owned()).unwrap_or_default(),
+                version: p.version(),
+                last_modified: timestamp(p.last_modified_date()),
+                last_modified_user: p.last_modified_user().filter(|u| !u.is_empty()).map(str::to_owned),
+            }));
+            match page.next_token() {
+                Some(t) if !t.is_empty() => next_token = Some(t.to_owned()),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    async fn add_tags(&self, name: &str, tags: Vec<Tag>) -> Result<(), BackendError> {
+        self.ssm
+            .add_tags_to_resource()
+            .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
+            .resource_id(name)
+            .set_tags(Some(ssm_tags(tags)?))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
+    }
+
+    async fn list_tags(&self, name: &str) -> Result<Vec<Tag>, BackendError> {
+        let out = self
+            .ssm
+            .list_tags_for_resource()
+            .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
+            .resource_id(name)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(out.tag_list().iter().map(|t| Tag { key: t.key().to_owned(), value: t.value().to_owned() }).collect())
+    }
+
+    async fn delete_parameter(&self, name: &str) -> Result<bool, BackendError> {
+        match self.ssm.delete_parameter().name(name).send().await.map_err(sdk_error) {
+            Ok(_) => Ok(true),
+            Err(e) if e.is("ParameterNotFound") => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn create_role(&self, new: NewRole) -> Result<Role, BackendError> {
+        let tags = new
+            .tags
+            .into_iter()
+            .map(|t| aws_sdk_iam::types::Tag::builder().key(t.key).value(t.value).build().map_err(build_error))
+            .collect::<Result<Vec<_>, _>>()?;
+        let out = self
+            .iam
+            .create_role()
+            .role_name(&new.name)
+            .assume_role_policy_document(&new.trust_policy)
+            .set_description(new.description)
+            .set_tags((!tags.is_empty()).then_some(tags))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(out.role().map(role).unwrap_or(Role { name: new.name, arn: String::new(), trust_policy: new.trust_policy }))
+    }
+
+    async fn get_role(&self, name: &str) -> Result<Option<Role>, BackendError> {
+        match self.iam.get_role().role_name(name).send().await.map_err(sdk_error) {
+            Ok(out) => Ok(out.role().map(role)),
+            Err(e) if e.is("NoSuchEntity") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn put_role_policy(&self, role: &str, policy_name: &str, document: &str) -> Result<(), BackendError> {
+        self.iam
+            .put_role_policy()
+            .role_name(role)
+            .policy_name(policy_name)
+            .policy_document(document)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
+    }
+
+    async fn get_role_policy(&self, role: &str, policy_name: &str) -> Result<Option<String>, BackendError> {
+        match self.iam.get_role_policy().role_name(role).policy_name(policy_name).send().await.map_err(sdk_error) {
+            Ok(out) => Ok(Some(decode_policy_document(out.policy_document()))),
+            Err(e) if e.is("NoSuchEntity") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn list_role_policies(&self, role: &str) -> Result<Vec<String>, BackendError> {
+        let mut out = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = self
+                .iam
+                .list_role_policies()
+                .role_name(role)
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            out.extend(page.policy_names().iter().cloned());
+            match page.marker() {
+                Some(m) if page.is_truncated() => marker = Some(m.to_owned()),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    async fn delete_role_policy(&self, role: &str, policy_name: &str) -> Result<(), BackendError> {
+        self.iam.delete_role_policy().role_name(role).policy_name(policy_name).send().await.map_err(sdk_error)?;
+        Ok(())
+    }
+
+    async fn delete_role(&self, name: &str) -> Result<(), BackendError> {
+        self.iam.delete_role().role_name(name).send().await.map_err(sdk_error)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode_policy_document;
+
+    #[test]
+    fn decodes_url_encoded_policies() {
+        assert_eq!(decode_policy_document("%7B%22a%22%3A%201%7D"), "{\"a\": 1}");
+        assert_eq!(decode_policy_document("{\"a\":1}"), "{\"a\":1}");
+        assert_eq!(decode_policy_document("100%"), "100%");
+        assert_eq!(decode_policy_document("%zz"), "%zz");
+    }
+}

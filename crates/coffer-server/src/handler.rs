@@ -1,0 +1,247 @@
+//! The one endpoint: `POST /` in either AWS protocol.
+//!
+//! - AWS JSON 1.1 (SSM, Secrets Manager): `X-Amz-Target: <Service>.<Operation>`, JSON body.
+//! - AWS Query (STS, IAM): form-encoded `Action=…&Version=…`, XML response; the service is
+//!   the one the SigV4 credential scope names.
+//!
+//! Every request: read the body (capped) → authenticate (SigV4) → authorize and run the
+//! operation → audit → respond with `x-amzn-RequestId`.
+
+use crate::AppState;
+use crate::auth::Verified;
+use crate::sigv4::{self, AuthFailure};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use coffer_api::authz::PolicyAuthorizer;
+use coffer_api::{Principal, RequestContext, query};
+use coffer_core::{AwsError, MessageKey, Scope, Timestamp};
+use coffer_store::audit::AuditEvent;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+const JSON_1_1: &str = "application/x-amz-json-1.1";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    Json,
+    Query,
+}
+
+/// Which service a request is for, as SigV4 scopes and CloudTrail names it.
+struct Target<'a> {
+    protocol: Protocol,
+    /// `ssm`, `secretsmanager`, `sts`, `iam`
+    service: &'a str,
+    operation: String,
+}
+
+pub async fn health(State(state): State<Arc<AppState>>) -> Response {
+    let body = serde_json::json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "backend": state.store.backend().name(),
+    });
+    (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+fn respond(protocol: Protocol, service: &str, request_id: &str, result: Result<Vec<u8>, AwsError>) -> Response {
+    let (status, body, error_type) = match result {
+        Ok(body) => (StatusCode::OK, body, None),
+        Err(err) => {
+            let status = StatusCode::from_u16(err.status).unwrap_or(StatusCode::BAD_REQUEST);
+            let body = match protocol {
+                Protocol::Json => err.to_json().to_string().into_bytes(),
+                Protocol::Query => {
+                    let ns = if service == "sts" { coffer_api::sts::NAMESPACE } else { coffer_api::iam::NAMESPACE };
+                    query::error_xml_ns(ns, &err, request_id, err.status < 500).into_bytes()
+                }
+            };
+            (status, body, Some(err.code.into_owned()))
+        }
+    };
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    let content_type = if protocol == Protocol::Json { JSON_1_1 } else { "text/xml" };
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-RequestId", id);
+    }
+    if let Some(code) = error_type.filter(|_| protocol == Protocol::Json).and_then(|c| HeaderValue::from_str(&c).ok()) {
+        headers.insert("X-Amzn-ErrorType", code);
+    }
+    response
+}
+
+fn unknown_operation(target: &str) -> AwsError {
+    let shown = if target.is_empty() { "(no X-Amz-Target header)" } else { target };
+    AwsError::new("UnknownOperationException", MessageKey::Upper, format!("Unknown operation {shown}"))
+}
+
+/// The wire error for an authentication failure, in the protocol's own codes.
+fn auth_error(protocol: Protocol, failure: AuthFailure) -> AwsError {
+    const INVALID_TOKEN: &str = "The security token included in the request is invalid.";
+    const BAD_SIGNATURE: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
+    const EXPIRED_TOKEN: &str = "The security token included in the request is expired";
+    let json = protocol == Protocol::Json;
+    let (code, message, status): (&'static str, String, u16) = match failure {
+        AuthFailure::Missing if json => ("MissingAuthenticationTokenException", "Missing Authentication Token".into(), 400),
+        AuthFailure::Missing => ("MissingAuthenticationToken", "Request is missing Authentication Token".into(), 403),
+        AuthFailure::Incomplete(m) if json => ("IncompleteSignatureException", m, 400),
+        AuthFailure::Incomplete(m) => ("IncompleteSignature", m, 400),
+        AuthFailure::UnknownKey if json => ("UnrecognizedClientException", INVALID_TOKEN.into(), 400),
+        AuthFailure::UnknownKey => ("InvalidClientTokenId", INVALID_TOKEN.into(), 403),
+        AuthFailure::BadSignature if json => ("InvalidSignatureException", BAD_SIGNATURE.into(), 400),
+        AuthFailure::BadSignature => ("SignatureDoesNotMatch", BAD_SIGNATURE.into(), 403),
+        AuthFailure::Expired(m) | AuthFailure::WrongDate(m) if json => ("InvalidSignatureException", m, 400),
+        AuthFailure::Expired(m) | AuthFailure::WrongDate(m) => ("SignatureDoesNotMatch", m, 403),
+        AuthFailure::WrongService(s) if json => {
+            ("InvalidSignatureException", format!("Credential should be scoped to correct service: '{s}'. "), 400)
+        }
+        AuthFailure::WrongService(s) => ("SignatureDoesNotMatch", format!("Credential should be scoped to correct service: '{s}'. "), 403),
+        AuthFailure::ExpiredToken if json => ("ExpiredTokenException", EXPIRED_TOKEN.into(), 400),
+        AuthFailure::ExpiredToken => ("ExpiredToken", EXPIRED_TOKEN.into(), 403),
+        AuthFailure::Unavailable => {
+            let code = if json { "InternalFailure" } else { "ServiceUnavailable" };
+            (code, "The service is temporarily unable to verify credentials.".into(), 500)
+        }
+    };
+    // The JSON protocol's authentication errors carry `message`; the Query protocol's XML
+    // has its own element.
+    AwsError::new(code, if json { MessageKey::Lower } else { MessageKey::Upper }, message).with_status(status)
+}
+
+fn target(headers: &HeaderMap, body: &[u8]) -> Result<Target<'static>, (Protocol, AwsError)> {
+    if let Some(raw) = headers.get("x-amz-target") {
+        let raw = raw.to_str().unwrap_or("");
+        let (prefix, op) = raw.split_once('.').unwrap_or(("", ""));
+        let service = match prefix {
+            "AmazonSSM" => "ssm",
+            "secretsmanager" => "secretsmanager",
+            _ => return Err((Protocol::Json, unknown_operation(raw))),
+        };
+        return Ok(Target { protocol: Protocol::Json, service, operation: op.to_owned() });
+    }
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    if !form {
+        return Err((Protocol::Json, unknown_operation("")));
+    }
+    let service = match sigv4::parse_authorization(headers).map(|a| a.service) {
+        Ok("sts") => "sts",
+        Ok("iam") => "iam",
+        // Unsigned or unknown: answer as STS would, after authentication fails below.
+        _ => "sts",
+    };
+    let action = query::Params::parse(body).action().unwrap_or_default().to_owned();
+    Ok(Target { protocol: Protocol::Query, service, operation: action })
+}
+
+pub async fn handle(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let started = Instant::now();
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let body = match axum::body::to_bytes(body, crate::MAX_BODY_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            let err = AwsError::new(
+                "RequestEntityTooLargeException",
+                MessageKey::Upper,
+                format!("Request body exceeds the limit of {} bytes", crate::MAX_BODY_BYTES),
+            )
+            .with_status(413);
+            return respond(Protocol::Json, "", &request_id, Err(err));
+        }
+    };
+    let target = match target(&headers, &body) {
+        Ok(t) => t,
+        Err((protocol, err)) => return respond(protocol, "", &request_id, Err(err)),
+    };
+    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let mut event = AuditEvent {
+        time: Timestamp::now(),
+        request_id: request_id.clone(),
+        account: state.config.account_id.clone(),
+        region: state.config.default_region.clone(),
+        principal_arn: None,
+        access_key_id: None,
+        source_ip: Some(peer.ip().to_string()),
+        user_agent,
+        event_source: format!("{}.amazonaws.com", target.service),
+        event_name: target.operation.clone(),
+        resources: Vec::new(),
+        error_code: None,
+    };
+
+    let result = match state.auth.authenticate(&method, &uri, &headers, &body, target.service).await {
+        Err((failure, claimed_key)) => {
+            event.access_key_id = claimed_key;
+            Err(auth_error(target.protocol, failure))
+        }
+        Ok(verified) => {
+            let ctx = context(&verified, &request_id, peer);
+            event.account.clone_from(&ctx.scope.account);
+            event.region.clone_from(&ctx.scope.region);
+            event.principal_arn = Some(ctx.principal_arn.clone());
+            event.access_key_id = Some(verified.caller.access_key_id.clone());
+            let result = dispatch(&state, &target, &ctx, &body).await;
+            event.resources = ctx.audited_resources();
+            result
+        }
+    };
+    let status = result.as_ref().map(|_| 200).unwrap_or_else(|e| e.status);
+    event.error_code = result.as_ref().err().map(|e| e.code.to_string());
+    // Never the body: it may carry a secret value.
+    tracing::info!(
+        request_id,
+        service = target.service,
+        operation = %target.operation,
+        status,
+        error = event.error_code.as_deref(),
+        elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        "request"
+    );
+    state.auditor.record(event);
+    respond(target.protocol, target.service, &request_id, result)
+}
+
+fn context(verified: &Verified, request_id: &str, peer: SocketAddr) -> RequestContext {
+    let caller = &verified.caller;
+    let scope = Scope::new(caller.account.clone(), verified.region.clone());
+    let ctx = RequestContext::root(scope, request_id)
+        .with_principal(caller.principal.clone())
+        .with_access_key_id(caller.access_key_id.clone());
+    if caller.principal == Principal::Root {
+        return ctx;
+    }
+    let authorizer = PolicyAuthorizer::new(&ctx.principal_arn, caller.policies.clone(), caller.tags.clone(), Some(peer.ip()));
+    ctx.with_authorizer(Arc::new(authorizer))
+}
+
+async fn dispatch(state: &AppState, target: &Target<'_>, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let services = &state.services;
+    match (target.protocol, target.service) {
+        (Protocol::Json, "ssm") => services.ssm.call(&target.operation, ctx, body).await,
+        (Protocol::Json, _) => services.secrets_manager.call(&target.operation, ctx, body).await,
+        (Protocol::Query, service) => {
+            let params = query::Params::parse(body);
+            let xml = if service == "iam" {
+                services.iam.call(&target.operation, ctx, &params).await?
+            } else {
+                services.sts.call(&target.operation, ctx, &params).await?
+            };
+            Ok(xml.into_bytes())
+        }
+    }
+}
