@@ -50,6 +50,7 @@ expect_eq() {
 expect_error() {
     local desc=$1 code=$2; shift 2
     local err
+    LAST_ERROR=""
     if err=$("$@" 2>&1 >/dev/null); then
         fail "$desc: expected error $code, command succeeded"
     elif [[ "$err" == *"($code)"* ]]; then
@@ -58,6 +59,26 @@ expect_error() {
     else
         fail "$desc: expected error $code, got: $err"
     fi
+}
+
+# expect_match DESCRIPTION EXTENDED-REGEX ACTUAL : ACTUAL matches the regex (anchor it with ^...$).
+expect_match() {
+    if [[ "$3" =~ $2 ]]; then pass; else fail "$1: expected a match for /$2/, got [$3]"; fi
+}
+
+# expect_absent DESCRIPTION NEEDLE HAYSTACK : NEEDLE does not occur in HAYSTACK.
+expect_absent() {
+    if [[ "$3" != *"$2"* ]]; then pass; else fail "$1: [$2] must not appear in [$3]"; fi
+}
+
+# json_get PYTHON-EXPRESSION JSON : evaluate the expression with `d` bound to the parsed JSON.
+json_get() {
+    python3 -c 'import json,sys; d=json.loads(sys.argv[2]); r=eval(sys.argv[1]); print(r if isinstance(r,str) else json.dumps(r, sort_keys=True))' "$1" "$2"
+}
+
+# error_message : the message of the last expect_error's CLI error (the text after "operation: ").
+error_message() {
+    printf '%s' "${LAST_ERROR#*operation: }"
 }
 
 finish() {

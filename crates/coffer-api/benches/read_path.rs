@@ -4,6 +4,7 @@
 //! `cargo bench -p coffer-api --bench read_path`
 
 use coffer_api::RequestContext;
+use coffer_api::secretsmanager::model::GetSecretValueInput;
 use coffer_api::ssm::model::{GetParameterInput, PutParameterInput};
 use coffer_core::Scope;
 use coffer_store::{Keyring, MasterKey, Store, StoreOptions};
@@ -24,12 +25,25 @@ fn bench(c: &mut Criterion) {
         }))
         .unwrap();
         services.ssm.put_parameter(&ctx, put).await.unwrap();
+        let create = serde_json::from_value(serde_json::json!({
+            "Name": "mysql",
+            "SecretString": r#"{"engine": "mysql","username": "user1","password": "i29wwX!%9wFV"}"#,
+        }))
+        .unwrap();
+        services.secrets_manager.create_secret(&ctx, create).await.unwrap();
         (services, ctx)
     });
     c.bench_function("ssm_get_parameter_with_decryption", |b| {
         b.to_async(&rt).iter(|| async {
             let input = GetParameterInput { name: "/copilot/demo/test/secrets/GH_WEBHOOK_SECRET".into(), with_decryption: true };
             let out = services.ssm.get_parameter(&ctx, input).await.unwrap();
+            std::hint::black_box(out);
+        });
+    });
+    c.bench_function("secretsmanager_get_secret_value", |b| {
+        b.to_async(&rt).iter(|| async {
+            let input = GetSecretValueInput { secret_id: Some("mysql".into()), version_id: None, version_stage: None };
+            let out = services.secrets_manager.get_secret_value(&ctx, input).await.unwrap();
             std::hint::black_box(out);
         });
     });

@@ -14,8 +14,8 @@ use crate::audit::{AuditLines, Auditor};
 use crate::iam::Iam;
 use crate::iam::model::{CreateRoleInput, ListPoliciesInput, Paging, PolicyNameInput, PutPolicyInput, RoleNameInput};
 use crate::ssm::model::{
-    AddTagsToResourceInput, DeleteParameterInput, DescribeParametersInput, GetParameterInput,
-    GetParametersByPathInput, ListTagsForResourceInput, ParameterStringFilter, PutParameterInput,
+    AddTagsToResourceInput, DeleteParameterInput, DescribeParametersInput, GetParameterInput, GetParametersByPathInput,
+    ListTagsForResourceInput, ParameterStringFilter, PutParameterInput,
 };
 use crate::sts::Sts;
 use crate::{RequestContext, Services};
@@ -260,10 +260,10 @@ impl EmbeddedBackend {
             resources: ctx.audited_resources(),
             error_code: result.as_ref().err().map(|e| e.code.to_string()),
         };
-        if let Ok(guard) = self.auditor.lock() {
-            if let Some(auditor) = guard.as_ref() {
-                auditor.record(event);
-            }
+        if let Ok(guard) = self.auditor.lock()
+            && let Some(auditor) = guard.as_ref()
+        {
+            auditor.record(event);
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod iam;
 pub mod json;
 pub mod pagination;
 pub mod query;
+pub mod resolve;
 pub mod secretsmanager;
 pub mod ssm;
 pub mod sts;

@@ -4,10 +4,12 @@
 //! same CLI works against `coffer serve` and against a real AWS account. Nothing
 //! Coffer-specific goes on the wire.
 
+pub mod resolve;
+
 use async_trait::async_trait;
 use aws_config::BehaviorVersion;
 use aws_config::Region;
-use aws_sdk_ssm::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ssm::primitives::DateTime;
 use coffer_api::backend::{
     Backend, BackendError, Identity, NewParameter, NewRole, Parameter, ParameterInfo, Role, Tag,
@@ -84,7 +86,18 @@ where
             return BackendError::Service { code: code.to_owned(), message: e.message().map(str::to_owned) };
         }
     }
-    BackendError::Transport(DisplayErrorContext(&err).to_string())
+    // The cause chain, as text (DisplayErrorContext would append the Debug form as well).
+    let mut message = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.ends_with(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    BackendError::Transport(message)
 }
 
 fn build_error(err: impl std::fmt::Display) -> BackendError {

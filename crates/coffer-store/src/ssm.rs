@@ -102,6 +102,21 @@ impl Store {
         row.as_ref().map(record).transpose()
     }
 
+    /// A parameter with its latest version, in one query (the hot read path).
+    pub async fn ssm_parameter_latest(
+        &self,
+        scope: &Scope,
+        name: &str,
+    ) -> Result<Option<(ParameterRecord, ParameterVersion)>, StoreError> {
+        let sql = "SELECT p.id, p.name, p.display_name, p.latest_version, v.version, v.param_type, v.tier, v.data_type, \
+                   v.key_id, v.description, v.allowed_pattern, v.policies, v.modified_ms, v.modified_by, v.ciphertext, \
+                   v.wrapped_key, v.master_key_id \
+                   FROM ssm_parameters p JOIN ssm_parameter_versions v ON v.parameter_id = p.id AND v.version = p.latest_version \
+                   WHERE p.account = $1 AND p.region = $2 AND p.name = $3";
+        let row = sqlx::query(sql).bind(&scope.account).bind(&scope.region).bind(name).fetch_optional(self.reader()).await?;
+        row.as_ref().map(|r| Ok((record(r)?, version(r)?))).transpose()
+    }
+
     pub async fn ssm_version(
         &self,
         parameter_id: i64,

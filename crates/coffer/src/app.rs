@@ -83,17 +83,18 @@ async fn init(backend: &dyn Backend, name: Option<String>) -> anyhow::Result<()>
             "Applications are a collection of services and environments.",
             "Application name:",
             "the application's name",
-            |s| copilot::basic_name(s),
+            copilot::basic_name,
         )?,
     };
-    if let Some(ws) = &existing {
-        if ws != &name {
-            anyhow::bail!("workspace already registered with {ws}");
-        }
-    }
     copilot::validate_app_name(&name)?;
+    if let Some(ws) = &existing
+        && ws != &name
+    {
+        anyhow::bail!("workspace already registered with {ws}");
+    }
     let store = Store::new(backend);
-    let identity = ui::spin("Looking up the account", backend.caller_identity()).await.context("get caller identity")?;
+    let identity =
+        ui::spin("Looking up the account", backend.caller_identity()).await.context("get caller identity")?;
     let app = Application { name: name.clone(), account_id: identity.account.clone(), ..Default::default() };
     let created = ui::spin(format!("Creating application {name}"), store.create_application(&app)).await?;
     if created {
@@ -105,7 +106,11 @@ async fn init(backend: &dyn Backend, name: Option<String>) -> anyhow::Result<()>
             ui::resource(copilot::app_path(&name))
         ));
     } else {
-        ui::success(format!("Application {} already exists as {}.", ui::input(&name), ui::resource(copilot::app_path(&name))));
+        ui::success(format!(
+            "Application {} already exists as {}.",
+            ui::input(&name),
+            ui::resource(copilot::app_path(&name))
+        ));
     }
     if existing.is_none() && workspace::create(&cwd, &name)? {
         ui::success(format!(
@@ -210,11 +215,11 @@ async fn rm(backend: &dyn Backend, name: Option<String>, yes: bool) -> anyhow::R
     ui::success(format!("Deleted application {}.", ui::input(&name)));
     // As Copilot does, the local workspace of the deleted application goes too.
     let cwd = std::env::current_dir().context("current directory")?;
-    if let Some(path) = workspace::find_from(&cwd) {
-        if workspace::read(&path).ok().flatten().as_deref() == Some(name.as_str()) {
-            std::fs::remove_file(&path).with_context(|| format!("remove {}", path.display()))?;
-            ui::success(format!("Deleted the workspace file {}.", ui::resource(path.display())));
-        }
+    if let Some(path) = workspace::find_from(&cwd)
+        && workspace::read(&path).ok().flatten().as_deref() == Some(name.as_str())
+    {
+        std::fs::remove_file(&path).with_context(|| format!("remove {}", path.display()))?;
+        ui::success(format!("Deleted the workspace file {}.", ui::resource(path.display())));
     }
     Ok(())
 }

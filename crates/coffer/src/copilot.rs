@@ -163,7 +163,11 @@ pub struct NoSuchApplication {
 
 impl fmt::Display for NoSuchApplication {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "couldn't find an application named {} in account {} and region {}", self.app, self.account, self.region)
+        write!(
+            f,
+            "couldn't find an application named {} in account {} and region {}",
+            self.app, self.account, self.region
+        )
     }
 }
 
@@ -199,7 +203,8 @@ impl<'a> Store<'a> {
     }
 
     pub async fn get_application(&self, app: &str) -> anyhow::Result<Application> {
-        let param = self.backend.get_parameter(&app_path(app), false).await.with_context(|| format!("get application {app}"))?;
+        // Callers name the operation (`get application <app>: …`), as Copilot's do.
+        let param = self.backend.get_parameter(&app_path(app), false).await?;
         let Some(param) = param else {
             return Err(NoSuchApplication {
                 app: app.to_owned(),
@@ -213,7 +218,8 @@ impl<'a> Store<'a> {
     }
 
     pub async fn list_applications(&self) -> anyhow::Result<Vec<Application>> {
-        let params = self.backend.parameters_by_path(APPLICATIONS_PATH, false, false).await.context("list applications")?;
+        let params =
+            self.backend.parameters_by_path(APPLICATIONS_PATH, false, false).await.context("list applications")?;
         let mut apps = params
             .iter()
             .map(|p| {
@@ -252,11 +258,7 @@ impl<'a> Store<'a> {
     }
 
     pub async fn get_environment(&self, app: &str, env: &str) -> anyhow::Result<Environment> {
-        let param = self
-            .backend
-            .get_parameter(&env_path(app, env), false)
-            .await
-            .with_context(|| format!("get environment {env} in application {app}"))?;
+        let param = self.backend.get_parameter(&env_path(app, env), false).await?;
         let Some(param) = param else {
             return Err(NoSuchEnvironment { app: app.to_owned(), env: env.to_owned() }.into());
         };
@@ -298,8 +300,10 @@ impl<'a> Store<'a> {
         match self.backend.put_parameter(put).await {
             Ok(_) => Ok(true),
             Err(e) if e.is("ParameterAlreadyExists") => Ok(false),
-            Err(e) => Err(anyhow::Error::new(e)
-                .context(format!("create environment {} in application {}", env.name, env.app))),
+            Err(e) => {
+                Err(anyhow::Error::new(e)
+                    .context(format!("create environment {} in application {}", env.name, env.app)))
+            }
         }
     }
 
@@ -327,7 +331,12 @@ impl<'a> Store<'a> {
             .into_iter()
             .filter_map(|p| {
                 let (env, name) = parse_secret_path(app, &p.name)?;
-                Some(SecretInfo { app: app.to_owned(), env: env.to_owned(), name: name.to_owned(), parameter: p.clone() })
+                Some(SecretInfo {
+                    app: app.to_owned(),
+                    env: env.to_owned(),
+                    name: name.to_owned(),
+                    parameter: p.clone(),
+                })
             })
             .collect();
         secrets.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.env.cmp(&b.env)));
@@ -394,7 +403,12 @@ pub fn secrets_policy(region: &str, account: &str, app: &str, env: &str) -> Stri
 
 /// Creates (or completes) the environment's execution role and its secrets policy;
 /// returns the role's ARN.
-pub async fn ensure_execution_role(backend: &dyn Backend, app: &str, env: &str, account: &str) -> anyhow::Result<String> {
+pub async fn ensure_execution_role(
+    backend: &dyn Backend,
+    app: &str,
+    env: &str,
+    account: &str,
+) -> anyhow::Result<String> {
     let name = execution_role_name(app, env);
     let partition = partition_for_region(backend.region());
     let role = NewRole {
@@ -479,7 +493,8 @@ mod tests {
 
     #[test]
     fn policy_matches_copilot() {
-        let doc: serde_json::Value = serde_json::from_str(&secrets_policy("us-east-1", "000000000000", "demo", "test")).unwrap();
+        let doc: serde_json::Value =
+            serde_json::from_str(&secrets_policy("us-east-1", "000000000000", "demo", "test")).unwrap();
         let st = &doc["Statement"];
         assert_eq!(st[0]["Action"][0], "ssm:GetParameters");
         assert_eq!(st[0]["Resource"][0], "arn:aws:ssm:us-east-1:000000000000:parameter/*");

@@ -86,8 +86,9 @@ pub async fn run(cmd: EnvCommand) -> anyhow::Result<()> {
 }
 
 fn app_or_workspace(app: Option<String>) -> anyhow::Result<String> {
-    app.or_else(workspace::app_name)
-        .context("no application given: pass --app, or run inside a workspace (copilot/.workspace) created by `coffer app init`")
+    app.or_else(workspace::app_name).context(
+        "no application given: pass --app, or run inside a workspace (copilot/.workspace) created by `coffer app init`",
+    )
 }
 
 async fn init(backend: &dyn Backend, app: Option<String>, name: Option<String>, prod: bool) -> anyhow::Result<()> {
@@ -99,7 +100,7 @@ async fn init(backend: &dyn Backend, app: Option<String>, name: Option<String>, 
             "A unique identifier for an environment (e.g. dev, test, prod).",
             "Environment name:",
             "--name",
-            |s| copilot::basic_name(s),
+            copilot::basic_name,
         )?,
     };
     copilot::validate_env_name(&name)?;
@@ -180,7 +181,10 @@ async fn show(backend: &dyn Backend, app: Option<String>, name: &str, json: bool
     let app = app_or_workspace(app)?;
     let store = Store::new(backend);
     let (env, secrets) = ui::spin(format!("Reading environment {name}"), async {
-        let env = store.get_environment(&app, name).await.with_context(|| format!("get environment {name} in application {app}"))?;
+        let env = store
+            .get_environment(&app, name)
+            .await
+            .with_context(|| format!("get environment {name} in application {app}"))?;
         let secrets = store.list_secrets(&app, Some(name)).await?;
         anyhow::Ok((env, secrets))
     })
@@ -238,7 +242,10 @@ pub async fn delete_environment(
     let mut deleted = 0;
     for s in secrets {
         let path = copilot::secret_path(app, env, &s.name);
-        if ui::spin(format!("Deleting {path}"), backend.delete_parameter(&path)).await.with_context(|| format!("delete secret {path}"))? {
+        if ui::spin(format!("Deleting {path}"), backend.delete_parameter(&path))
+            .await
+            .with_context(|| format!("delete secret {path}"))?
+        {
             deleted += 1;
         }
     }

@@ -1,10 +1,12 @@
 //! The `coffer` command. Thin: parses arguments and calls the library crates.
 
 mod app;
+mod audit;
 mod completions;
 mod config;
 mod connect;
 mod copilot;
+mod deliver;
 mod env;
 mod keys;
 mod prompt;
@@ -47,24 +49,53 @@ enum Command {
     Env(env::EnvCommand),
     /// Secrets: sensitive information that you need in your application.
     Secret(secret::SecretCommand),
+    /// Run a program with the secrets of a Copilot manifest or ECS task definition, resolved
+    /// as the ECS agent does (exec: the program replaces coffer).
+    Run(deliver::run::RunArgs),
+    /// Pre-flight: may the environment's execution role read every secret of a manifest?
+    Check(deliver::check::CheckArgs),
+    /// Copilot manifests: render what ECS receives.
+    Manifest(deliver::manifest::ManifestCommand),
+    /// The audit trail: list records, verify the hash chain.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Print a shell completion script (e.g. `coffer completions bash > /etc/bash_completion.d/coffer`).
     Completions(completions::CompletionsArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let workflow = matches!(cli.command, Command::App(_) | Command::Env(_) | Command::Secret(_));
+    let workflow = matches!(
+        cli.command,
+        Command::App(_)
+            | Command::Env(_)
+            | Command::Secret(_)
+            | Command::Run(_)
+            | Command::Check(_)
+            | Command::Manifest(_)
+    );
     // The server logs at info; the workflow commands only warn (their messages are their UI).
     // SDK and HTTP internals stay quiet whatever RUST_LOG says: they could show requests.
     let default = if workflow { "warn" } else { "info" };
     let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    for quiet in ["aws_smithy_runtime=warn", "aws_sigv4=warn", "aws_smithy_http_client=warn", "hyper=warn", "hyper_util=warn"] {
+    for quiet in [
+        "aws_smithy_runtime=warn",
+        "aws_smithy_runtime_api=warn",
+        "aws_smithy_http=warn",
+        "aws_smithy_http_client=warn",
+        "aws_sigv4=warn",
+        "aws_runtime=warn",
+        "hyper=warn",
+        "hyper_util=warn",
+        "h2=warn",
+    ] {
         if let Ok(directive) = quiet.parse() {
             filter = filter.add_directive(directive);
         }
     }
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr()) && !ui::no_color();
+    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
     ui::init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -80,6 +111,10 @@ fn main() -> ExitCode {
             Command::App(cmd) => app::run(cmd).await,
             Command::Env(cmd) => env::run(cmd).await,
             Command::Secret(cmd) => secret::run(cmd).await,
+            Command::Run(args) => deliver::run::run(args).await,
+            Command::Check(args) => deliver::check::run(args).await,
+            Command::Manifest(cmd) => deliver::manifest::run(cmd).await,
+            Command::Audit(cmd) => audit::run(cmd).await,
             Command::Completions(args) => completions::run(&args, Cli::command()),
         }
     });

@@ -22,8 +22,7 @@ pub struct SecretCommand {
 
 #[derive(Subcommand, Debug)]
 enum SecretSubcommand {
-    /// Create or update secrets in SSM Parameter Store.
-    #[command(after_help = INIT_EXAMPLES)]
+    #[command(about = "Create or update secrets in SSM Parameter Store.", after_help = INIT_EXAMPLES)]
     Init(InitArgs),
     /// List an application's secrets and the environments where each is set.
     #[command(visible_alias = "list")]
@@ -99,29 +98,31 @@ fn secret_arg(s: &str) -> Result<SecretArg, String> {
     Ok(SecretArg(std::sync::Arc::new(SecretString::from(s.to_owned()))))
 }
 
+// Flag help texts are Copilot's, word for word.
 #[derive(Args, Debug)]
 pub struct InitArgs {
-    /// Name of the application. [default: the workspace's application]
-    #[arg(short, long)]
+    #[arg(short, long, help = "Name of the application.")]
     app: Option<String>,
 
-    /// The name of the secret.
-    /// Mutually exclusive with the --cli-input-yaml flag.
-    #[arg(short, long)]
+    #[arg(short, long, help = "The name of the secret.\nMutually exclusive with the --cli-input-yaml flag.")]
     name: Option<String>,
 
-    /// Values of the secret in each environment. Specified as <environment>=<value> separated by commas.
-    /// Mutually exclusive with the --cli-input-yaml flag.
-    #[arg(long, value_name = "ENV=VALUE,…", value_parser = secret_arg)]
+    #[arg(
+        long,
+        value_name = "ENV=VALUE,…",
+        value_parser = secret_arg,
+        help = "Values of the secret in each environment. Specified as <environment>=<value> separated by commas.\nMutually exclusive with the --cli-input-yaml flag."
+    )]
     values: Option<Vec<SecretArg>>,
 
-    /// Optional. Whether to overwrite an existing secret.
-    #[arg(long)]
+    #[arg(long, help = "Optional. Whether to overwrite an existing secret.")]
     overwrite: bool,
 
-    /// Optional. A YAML file in which the secret values are specified.
-    /// Mutually exclusive with the -n, --name and --values flags.
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help = "Optional. A YAML file in which the secret values are specified.\nMutually exclusive with the -n, --name and --values flags."
+    )]
     cli_input_yaml: Option<PathBuf>,
 }
 
@@ -240,8 +241,9 @@ fn read_input_file(path: &Path) -> anyhow::Result<BTreeMap<String, Values>> {
         anyhow!("{op} input file {}: {}", path.display(), go_io_error(op, path, &e))
     })?;
     let text = String::from_utf8(raw).map_err(|_| anyhow!("read input file {}: not UTF-8 text", path.display()))?;
-    let parsed: Option<BTreeMap<String, Option<BTreeMap<String, Option<String>>>>> =
-        serde_saphyr::from_str(&text).map_err(|e| anyhow!("unmarshal input file: {e}"))?;
+    // secret name → environment → value; null anywhere reads as empty.
+    type InputFile = Option<BTreeMap<String, Option<BTreeMap<String, Option<String>>>>>;
+    let parsed: InputFile = serde_saphyr::from_str(&text).map_err(|e| anyhow!("unmarshal input file: {e}"))?;
     let mut out = BTreeMap::new();
     for (name, envs) in parsed.unwrap_or_default() {
         let values: Values = envs
@@ -295,7 +297,8 @@ async fn put_in_env(
                 overwrite: true,
                 tags: Vec::new(),
             };
-            let version = backend.put_parameter(update).await.map_err(|e| wrap(e, format!("update parameter {path}")))?;
+            let version =
+                backend.put_parameter(update).await.map_err(|e| wrap(e, format!("update parameter {path}")))?;
             backend.add_tags(&path, tags).await.map_err(|e| wrap(e, format!("add tags to resource {path}")))?;
             Ok(if version == 1 { Outcome::Created } else { Outcome::Overwritten })
         }
@@ -325,8 +328,7 @@ async fn put_secret(
     ui::info(format!("...Put secret {} to environment {}", ui::input(name), ui::word_series(&envs, "and")));
     for (env, value) in values {
         let path = copilot::secret_path(app, env, name);
-        let outcome =
-            ui::spin(format!("Putting {path}"), put_in_env(backend, app, env, name, value, overwrite)).await;
+        let outcome = ui::spin(format!("Putting {path}"), put_in_env(backend, app, env, name, value, overwrite)).await;
         match outcome {
             Ok(Outcome::Created) => ui::success(format!(
                 "Successfully put secret {} in environment {} as {}.",
@@ -400,14 +402,16 @@ async fn select_app(store: &Store<'_>) -> anyhow::Result<String> {
 
 async fn init(backend: &dyn Backend, args: InitArgs) -> anyhow::Result<()> {
     let store = Store::new(backend);
-    let mut app = args.app.clone().or_else(workspace::app_name);
+    // Empty flags count as unset, as in Copilot.
+    let mut app = args.app.clone().filter(|a| !a.is_empty()).or_else(workspace::app_name);
+    let name_flag = args.name.clone().filter(|n| !n.is_empty());
     let mut values = match &args.values {
         Some(raw) => Some(parse_values(raw)?),
         None => None,
     };
 
     // Validate (before any prompt), in Copilot's order.
-    if args.cli_input_yaml.is_some() && args.name.is_some() {
+    if args.cli_input_yaml.is_some() && name_flag.is_some() {
         bail!("cannot specify `--cli-input-yaml` with `--name`");
     }
     if args.cli_input_yaml.is_some() && values.is_some() {
@@ -416,10 +420,13 @@ async fn init(backend: &dyn Backend, args: InitArgs) -> anyhow::Result<()> {
     if let Some(app) = &app {
         store.get_application(app).await.with_context(|| format!("get application {app}"))?;
         for env in values.iter().flat_map(|v| v.keys()) {
-            store.get_environment(app, env).await.with_context(|| format!("get environment {env} in application {app}"))?;
+            store
+                .get_environment(app, env)
+                .await
+                .with_context(|| format!("get environment {env} in application {app}"))?;
         }
     }
-    if let Some(name) = &args.name {
+    if let Some(name) = &name_flag {
         copilot::validate_secret_name(name).map_err(|e| anyhow!(e))?;
     }
     if let Some(path) = &args.cli_input_yaml {
@@ -433,7 +440,7 @@ async fn init(backend: &dyn Backend, args: InitArgs) -> anyhow::Result<()> {
             ui::code("--overwrite")
         ));
     }
-    let mut name = args.name.clone();
+    let mut name = name_flag;
     if args.cli_input_yaml.is_none() {
         if app.is_none() {
             app = Some(select_app(&store).await.context("ask for an application to add the secret to")?);
@@ -450,11 +457,15 @@ async fn init(backend: &dyn Backend, args: InitArgs) -> anyhow::Result<()> {
             name = Some(answer);
         }
         if values.is_none() {
-            values = Some(ask_values(&store, app.as_deref().unwrap_or_default(), name.as_deref().unwrap_or_default()).await?);
+            values = Some(
+                ask_values(&store, app.as_deref().unwrap_or_default(), name.as_deref().unwrap_or_default()).await?,
+            );
         }
     }
     let Some(app) = app else {
-        bail!("no application given: pass --app, or run inside a workspace (copilot/.workspace) created by `coffer app init`");
+        bail!(
+            "no application given: pass --app, or run inside a workspace (copilot/.workspace) created by `coffer app init`"
+        );
     };
 
     // Execute.
@@ -477,7 +488,20 @@ async fn init(backend: &dyn Backend, args: InitArgs) -> anyhow::Result<()> {
     // credentials, so neither applies.)
     let envs: BTreeSet<&String> = secrets.values().flat_map(|v| v.keys()).collect();
     for env in envs {
-        store.get_environment(&app, env).await.with_context(|| format!("get environment {env} in application {app}"))?;
+        let config = store
+            .get_environment(&app, env)
+            .await
+            .with_context(|| format!("get environment {env} in application {app}"))?;
+        // Copilot writes in the environment's region; Coffer writes where it is pointed, so
+        // it refuses rather than put a secret where the environment's role cannot read it.
+        if !config.region.is_empty() && config.region != backend.region() {
+            bail!(
+                "environment {env} of application {app} is in region {}, not {}: run again with --region {}",
+                config.region,
+                backend.region(),
+                config.region
+            );
+        }
     }
     let mut hint = false;
     let mut failed: Vec<(String, BTreeMap<String, anyhow::Error>)> = Vec::new();
@@ -525,10 +549,10 @@ async fn ask_values(store: &Store<'_>, app: &str, name: &str) -> anyhow::Result<
     let mut values = Values::new();
     for env in envs {
         let value = prompt::secret(
-            &format!("What is the value of secret {} in environment {}?", ui::input(name), env.name),
+            // Plain text: the prompt library writes it to the terminal as is.
+            &format!("What is the value of secret {name} in environment {}?", env.name),
             &format!(
-                "If you do not wish to add the secret {} to environment {}, you can leave this blank by pressing 'Enter' without entering any value.",
-                ui::input(name),
+                "If you do not wish to add the secret {name} to environment {}, you can leave this blank by pressing 'Enter' without entering any value.",
                 env.name
             ),
             &format!("{} secret value:", title_case(&env.name)),
@@ -593,7 +617,8 @@ async fn ls(backend: &dyn Backend, app: Option<String>, env: Option<String>, jso
         let group: Vec<&copilot::SecretInfo> =
             secrets[i..].iter().take_while(|s| s.app == secrets[i].app && s.name == secrets[i].name).collect();
         i += group.len();
-        let lines = |f: &dyn Fn(&copilot::SecretInfo) -> String| group.iter().map(|s| f(s)).collect::<Vec<_>>().join("\n");
+        let lines =
+            |f: &dyn Fn(&copilot::SecretInfo) -> String| group.iter().map(|s| f(s)).collect::<Vec<_>>().join("\n");
         let mut row = vec![
             group[0].name.clone(),
             lines(&|s| s.env.clone()),
@@ -611,8 +636,9 @@ async fn ls(backend: &dyn Backend, app: Option<String>, env: Option<String>, jso
 }
 
 fn resolve_app(app: Option<String>) -> anyhow::Result<String> {
-    app.or_else(workspace::app_name)
-        .context("no application given: pass --app, or run inside a workspace (copilot/.workspace) created by `coffer app init`")
+    app.or_else(workspace::app_name).context(
+        "no application given: pass --app, or run inside a workspace (copilot/.workspace) created by `coffer app init`",
+    )
 }
 
 async fn show(
@@ -629,13 +655,19 @@ async fn show(
     let found = ui::spin(format!("Reading secret {name}"), async {
         store.get_application(&app).await.with_context(|| format!("get application {app}"))?;
         if let Some(env) = &env {
-            store.get_environment(&app, env).await.with_context(|| format!("get environment {env} in application {app}"))?;
+            store
+                .get_environment(&app, env)
+                .await
+                .with_context(|| format!("get environment {env} in application {app}"))?;
         }
         let secrets: Vec<_> =
             store.list_secrets(&app, env.as_deref()).await?.into_iter().filter(|s| s.name == name).collect();
         let mut out = Vec::new();
         for s in secrets {
-            let tags = backend.list_tags(&s.parameter.name).await.with_context(|| format!("list tags of {}", s.parameter.name))?;
+            let tags = backend
+                .list_tags(&s.parameter.name)
+                .await
+                .with_context(|| format!("list tags of {}", s.parameter.name))?;
             // The value is read (and decrypted, and audited as such) only when asked for.
             let value = if reveal {
                 backend
@@ -695,7 +727,13 @@ async fn show(
     Ok(())
 }
 
-async fn rm(backend: &dyn Backend, name: &str, app: Option<String>, envs: Vec<String>, yes: bool) -> anyhow::Result<()> {
+async fn rm(
+    backend: &dyn Backend,
+    name: &str,
+    app: Option<String>,
+    envs: Vec<String>,
+    yes: bool,
+) -> anyhow::Result<()> {
     copilot::validate_secret_name(name).map_err(|e| anyhow!("secret name {name} is invalid: {e}"))?;
     let app = resolve_app(app)?;
     let store = Store::new(backend);
@@ -722,8 +760,16 @@ async fn rm(backend: &dyn Backend, name: &str, app: Option<String>, envs: Vec<St
     }
     for env in &targets {
         let path = copilot::secret_path(&app, env, name);
-        if ui::spin(format!("Deleting {path}"), backend.delete_parameter(&path)).await.with_context(|| format!("delete parameter {path}"))? {
-            ui::success(format!("Deleted secret {} from environment {} ({}).", ui::input(name), ui::input(env), ui::resource(&path)));
+        if ui::spin(format!("Deleting {path}"), backend.delete_parameter(&path))
+            .await
+            .with_context(|| format!("delete parameter {path}"))?
+        {
+            ui::success(format!(
+                "Deleted secret {} from environment {} ({}).",
+                ui::input(name),
+                ui::input(env),
+                ui::resource(&path)
+            ));
         }
     }
     if !missing.is_empty() {
@@ -750,13 +796,13 @@ mod tests {
         assert_eq!(plain(&v), [("test".into(), "a,b".into())]);
         let v = parse_values(&[arg("test=1,prod=2")]).unwrap();
         assert_eq!(plain(&v), [("prod".into(), "2".into()), ("test".into(), "1".into())]);
-        let v = parse_values(&[arg("test=\"x=1,y\",prod=2")]).unwrap();
+        let v = parse_values(&[arg("\"test=x=1,y\",prod=2")]).unwrap();
         assert_eq!(plain(&v), [("prod".into(), "2".into()), ("test".into(), "x=1,y".into())]);
         let v = parse_values(&[arg("test=1"), arg("prod=2")]).unwrap();
         assert_eq!(v.len(), 2);
         let e = parse_values(&[arg("hunter2")]).unwrap_err().to_string();
         assert!(!e.contains("hunter2"), "{e}");
-        assert!(parse_values(&[arg("a=1,b")]).is_err());
+        assert!(parse_values(&[arg("a=1,b,c=2")]).is_err());
     }
 
     #[test]

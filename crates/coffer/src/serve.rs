@@ -3,10 +3,10 @@
 use crate::config::{LockMode, StoreArgs, lock_data_dir};
 use anyhow::Context as _;
 use clap::Args;
+use coffer_api::audit::{AuditLines, Auditor};
 use coffer_server::ServerConfig;
 use coffer_store::credentials::load_or_create_root_credentials;
 use secrecy::SecretString;
-use coffer_api::audit::{AuditLines, Auditor};
 use std::net::SocketAddr;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;

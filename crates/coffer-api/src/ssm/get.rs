@@ -36,19 +36,22 @@ impl Ssm {
             return Ok(Err(Missing::Parameter));
         };
         let arn = name.arn(&ctx.scope);
-        let Some(record) = self.store.ssm_parameter(&ctx.scope, name.canonical()).await.map_err(internal)? else {
+        let Some((record, latest)) =
+            self.store.ssm_parameter_latest(&ctx.scope, name.canonical()).await.map_err(internal)?
+        else {
             ctx.authorize(action, &arn)?;
             return Ok(Err(Missing::Parameter));
         };
         super::authorize_parameter(ctx, self.store.ssm_tags(record.id), action, &arn).await?;
-        let number = match &selector {
-            None => Some(record.latest_version),
-            Some(Selector::Version(v)) => Some(*v),
-            Some(Selector::Label(l)) => self.store.ssm_label_version(record.id, l).await.map_err(internal)?,
-        };
-        let found = match number {
-            Some(n) => self.store.ssm_version(record.id, n).await.map_err(internal)?,
-            None => None,
+        let found = match &selector {
+            None => Some(latest),
+            Some(Selector::Version(v)) if *v == latest.version => Some(latest),
+            Some(Selector::Version(v)) => self.store.ssm_version(record.id, *v).await.map_err(internal)?,
+            Some(Selector::Label(l)) => match self.store.ssm_label_version(record.id, l).await.map_err(internal)? {
+                Some(n) if n == latest.version => Some(latest),
+                Some(n) => self.store.ssm_version(record.id, n).await.map_err(internal)?,
+                None => None,
+            },
         };
         Ok(match found {
             Some(version) => Ok(Resolved { name, record, version, selector }),

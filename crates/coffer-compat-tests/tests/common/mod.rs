@@ -148,12 +148,40 @@ impl Server {
         aws_sdk_secretsmanager::Client::new(&self.sdk_config(region).await)
     }
 
+    pub async fn sts(&self) -> aws_sdk_sts::Client {
+        aws_sdk_sts::Client::new(&self.sdk_config("us-east-1").await)
+    }
+
+    pub async fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.sdk_config("us-east-1").await)
+    }
+
+    /// An SDK config for other credentials (an IAM user's, or an STS session's).
+    pub async fn sdk_config_with(&self, credentials: Credentials) -> aws_config::SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(&self.endpoint)
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(credentials)
+            .retry_config(RetryConfig::disabled())
+            .load()
+            .await
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
 
     /// Sends SIGTERM and waits; returns the exit status.
     pub fn terminate(mut self) -> std::process::ExitStatus {
+        self.stop()
+    }
+
+    /// Sends SIGTERM and waits, keeping the data directory and database for inspection.
+    pub fn terminate_keep_data(&mut self) -> std::process::ExitStatus {
+        self.stop()
+    }
+
+    fn stop(&mut self) -> std::process::ExitStatus {
         let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
         self.child.wait().expect("wait")
     }

@@ -203,10 +203,9 @@ impl Harness {
         let mut child = cmd.spawn().expect("spawn coffer serve");
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("read the listening line");
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}; see {}", self.root.path().join("server.log").display()));
+        let addr = line.trim().strip_prefix("listening on ").unwrap_or_else(|| {
+            panic!("unexpected first line {line:?}; see {}", self.root.path().join("server.log").display())
+        });
         self.endpoint = Some(format!("http://{addr}"));
         self.server = Some(child);
     }
@@ -254,7 +253,10 @@ impl Harness {
             stdout: String::from_utf8(out.stdout).expect("UTF-8 stdout"),
             stderr: String::from_utf8(out.stderr).expect("UTF-8 stderr"),
         };
-        assert!(!run.stdout.contains('\x1b') && !run.stderr.contains('\x1b'), "colour escapes without a terminal: {run:?}");
+        assert!(
+            !run.stdout.contains('\x1b') && !run.stderr.contains('\x1b'),
+            "colour escapes without a terminal: {run:?}"
+        );
         run
     }
 
@@ -283,6 +285,19 @@ impl Harness {
             let backend = EmbeddedBackend::new(store, Scope::new(ACCOUNT, REGION), "test inspection");
             let out = f(&backend).await;
             backend.close().await;
+            out
+        })
+    }
+
+    /// Runs `f` on the raw store (for what the backend trait does not show, e.g. the audit).
+    pub fn store<T>(&self, f: impl AsyncFnOnce(&coffer_store::Store) -> T) -> T {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let (keyring, _) = coffer_store::master_key::load_keyring(&self.data_dir(), None).expect("keyring");
+            let options = coffer_store::StoreOptions { database_url: self.database_url(), data_dir: self.data_dir() };
+            let store = coffer_store::Store::open(&options, keyring).await.expect("open the store");
+            let out = f(&store).await;
+            store.close().await;
             out
         })
     }

@@ -1,0 +1,232 @@
+//! The remote [`SecretSource`] of `coffer run` / `coffer check`: aws-sdk-rust SSM and Secrets
+//! Manager clients (one per region, made on first use) with either the caller's own
+//! credentials or those of an STS `AssumeRole` session — the environment's execution role, as
+//! ECS would use it.
+//!
+//! Errors keep the HTTP status, request id, code and message, so the caller can word them as
+//! the ECS agent's SDK does.
+
+use crate::{FALLBACK_REGION, RemoteOptions};
+use async_trait::async_trait;
+use aws_config::{BehaviorVersion, Region};
+
+pub use aws_config::SdkConfig;
+use aws_sdk_ssm::config::{Credentials, SharedCredentialsProvider};
+use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_ssm::operation::RequestId as _;
+use coffer_api::resolve::{FetchError, FetchedParameters, FetchedSecret, SecretSource, Tags, parameter_name_of};
+use coffer_core::ecs::asm::SmParams;
+use coffer_core::ecs::ssm::SsmParameter;
+use coffer_core::secret::SecretString;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+type HttpResponse = aws_sdk_ssm::config::http::HttpResponse;
+
+/// Loads the SDK configuration the way [`crate::RemoteBackend::connect`] does (standard
+/// chain; `options` override endpoint, profile and region; us-east-1 when nothing names a
+/// region). No request is made.
+pub async fn load_config(options: &RemoteOptions) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(profile) = &options.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(url) = &options.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    if let Some(region) = &options.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    let config = loader.load().await;
+    if config.region().is_none() {
+        return config.into_builder().region(Region::new(FALLBACK_REGION)).build();
+    }
+    config
+}
+
+/// The configured region.
+pub fn config_region(config: &SdkConfig) -> String {
+    config.region().map(|r| r.to_string()).unwrap_or_else(|| FALLBACK_REGION.to_owned())
+}
+
+/// A service error with its status, request id, code and message; anything else as the
+/// error's cause chain.
+fn fetch_error<E>(err: SdkError<E, HttpResponse>) -> FetchError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let request_id = err.request_id().unwrap_or_default().to_owned();
+    if let SdkError::ServiceError(service) = &err
+        && let Some(code) = service.err().code()
+    {
+        return FetchError::Api {
+            status: service.raw().status().as_u16(),
+            request_id,
+            code: code.to_owned(),
+            message: service.err().message().unwrap_or_default().to_owned(),
+        };
+    }
+    let mut message = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.ends_with(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    FetchError::Transport(message)
+}
+
+/// STS `GetCallerIdentity`: `(account, arn)`.
+pub async fn caller_identity(config: &SdkConfig) -> Result<(String, String), FetchError> {
+    let out = aws_sdk_sts::Client::new(config).get_caller_identity().send().await.map_err(fetch_error)?;
+    Ok((out.account().unwrap_or_default().to_owned(), out.arn().unwrap_or_default().to_owned()))
+}
+
+/// STS `AssumeRole`: the configuration with the session's credentials, and the session's ARN.
+pub async fn assume_role(
+    config: &SdkConfig,
+    role_arn: &str,
+    session_name: &str,
+) -> Result<(SdkConfig, String), FetchError> {
+    let out = aws_sdk_sts::Client::new(config)
+        .assume_role()
+        .role_arn(role_arn)
+        .role_session_name(session_name)
+        .send()
+        .await
+        .map_err(fetch_error)?;
+    let creds = out
+        .credentials()
+        .ok_or_else(|| FetchError::Transport("AssumeRole returned no credentials".to_owned()))?;
+    let expiry = std::time::SystemTime::try_from(*creds.expiration()).ok();
+    let session = Credentials::new(
+        creds.access_key_id(),
+        creds.secret_access_key(),
+        Some(creds.session_token().to_owned()),
+        expiry,
+        "CofferAssumeRole",
+    );
+    let arn = out.assumed_role_user().map(|u| u.arn().to_owned()).unwrap_or_default();
+    let config = config.to_builder().credentials_provider(SharedCredentialsProvider::new(session)).build();
+    Ok((config, arn))
+}
+
+/// SSM and Secrets Manager over aws-sdk-rust, as one identity.
+pub struct RemoteSecretSource {
+    config: SdkConfig,
+    principal_arn: String,
+    ssm: Mutex<HashMap<String, aws_sdk_ssm::Client>>,
+    sm: Mutex<HashMap<String, aws_sdk_secretsmanager::Client>>,
+}
+
+impl std::fmt::Debug for RemoteSecretSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteSecretSource").field("principal_arn", &self.principal_arn).finish()
+    }
+}
+
+impl RemoteSecretSource {
+    /// `principal_arn` names the identity in messages.
+    pub fn new(config: SdkConfig, principal_arn: impl Into<String>) -> Self {
+        Self { config, principal_arn: principal_arn.into(), ssm: Mutex::default(), sm: Mutex::default() }
+    }
+
+    fn ssm(&self, region: &str) -> aws_sdk_ssm::Client {
+        let mut clients = self.ssm.lock().unwrap_or_else(|e| e.into_inner());
+        clients
+            .entry(region.to_owned())
+            .or_insert_with(|| {
+                let conf = aws_sdk_ssm::config::Builder::from(&self.config).region(Region::new(region.to_owned())).build();
+                aws_sdk_ssm::Client::from_conf(conf)
+            })
+            .clone()
+    }
+
+    fn sm(&self, region: &str) -> aws_sdk_secretsmanager::Client {
+        let mut clients = self.sm.lock().unwrap_or_else(|e| e.into_inner());
+        clients
+            .entry(region.to_owned())
+            .or_insert_with(|| {
+                let conf = aws_sdk_secretsmanager::config::Builder::from(&self.config)
+                    .region(Region::new(region.to_owned()))
+                    .build();
+                aws_sdk_secretsmanager::Client::from_conf(conf)
+            })
+            .clone()
+    }
+}
+
+#[async_trait]
+impl SecretSource for RemoteSecretSource {
+    fn principal_arn(&self) -> String {
+        self.principal_arn.clone()
+    }
+
+    async fn get_parameters(&self, region: &str, names: Vec<String>) -> Result<FetchedParameters, FetchError> {
+        let out = self
+            .ssm(region)
+            .get_parameters()
+            .set_names(Some(names))
+            .with_decryption(true)
+            .send()
+            .await
+            .map_err(fetch_error)?;
+        let parameters = out
+            .parameters()
+            .iter()
+            .map(|p| SsmParameter {
+                name: p.name().unwrap_or_default().to_owned(),
+                arn: p.arn().map(str::to_owned),
+                selector: p.selector().map(str::to_owned),
+                value: SecretString::from(p.value().unwrap_or_default().to_owned()),
+            })
+            .collect();
+        Ok(FetchedParameters { parameters, invalid: out.invalid_parameters().to_vec() })
+    }
+
+    async fn get_secret_value(&self, region: &str, params: &SmParams) -> Result<FetchedSecret, FetchError> {
+        let out = self
+            .sm(region)
+            .get_secret_value()
+            .secret_id(&params.secret_id)
+            .set_version_id(params.version_id.clone())
+            .set_version_stage(params.version_stage.clone())
+            .send()
+            .await
+            .map_err(fetch_error)?;
+        Ok(FetchedSecret { secret_string: out.secret_string().map(|s| SecretString::from(s.to_owned())) })
+    }
+
+    async fn parameter_tags(&self, region: &str, name: &str) -> Result<Option<Tags>, FetchError> {
+        let result = self
+            .ssm(region)
+            .list_tags_for_resource()
+            .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
+            .resource_id(parameter_name_of(name))
+            .send()
+            .await
+            .map_err(fetch_error);
+        match result {
+            Ok(out) => Ok(Some(out.tag_list().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect())),
+            Err(e) if matches!(e.code(), Some("InvalidResourceId" | "ParameterNotFound")) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn secret_tags(&self, region: &str, secret_id: &str) -> Result<Option<Tags>, FetchError> {
+        let result = self.sm(region).describe_secret().secret_id(secret_id).send().await.map_err(fetch_error);
+        match result {
+            Ok(out) => Ok(Some(
+                out.tags()
+                    .iter()
+                    .map(|t| (t.key().unwrap_or_default().to_owned(), t.value().unwrap_or_default().to_owned()))
+                    .collect(),
+            )),
+            Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
