@@ -144,11 +144,10 @@ impl RequestContext {
 
     /// Authorizes an action on an existing resource, with what policies may test about it.
     pub fn authorize_with(&self, action: &str, resource: &str, facts: &ResourceFacts<'_>) -> Result<(), AwsError> {
-        if let Ok(mut seen) = self.resources.lock() {
-            if !seen.iter().any(|r| r == resource) {
+        if let Ok(mut seen) = self.resources.lock()
+            && !seen.iter().any(|r| r == resource) {
                 seen.push(resource.to_owned());
             }
-        }
         self.authorizer.authorize(self, action, resource, facts)
     }
 

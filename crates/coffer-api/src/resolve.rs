@@ -38,7 +38,12 @@ pub const SM_SERVICE_ID: &str = "Secrets Manager";
 /// Why a call failed: an answer from the service, or none.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FetchError {
-    Api { status: u16, request_id: String, code: String, message: String },
+    Api {
+        status: u16,
+        request_id: String,
+        code: String,
+        message: String,
+    },
     /// No answer (connection refused, timeout, no credentials…): the cause chain as text.
     Transport(String),
 }
@@ -334,9 +339,10 @@ impl EmbeddedSource {
         role_name: &str,
         session_name: &str,
     ) -> Result<Self, AssumeError> {
-        let role = store.iam_principal(account, PrincipalKind::Role, role_name).await?.ok_or_else(|| {
-            AssumeError::NoSuchRole { role: role_name.to_owned(), account: account.to_owned() }
-        })?;
+        let role = store
+            .iam_principal(account, PrincipalKind::Role, role_name)
+            .await?
+            .ok_or_else(|| AssumeError::NoSuchRole { role: role_name.to_owned(), account: account.to_owned() })?;
         let mut policies = Vec::new();
         for name in store.iam_policy_names(role.id, None, 1000).await? {
             let Some(document) = store.iam_policy(role.id, &name).await? else { continue };
@@ -399,15 +405,14 @@ impl EmbeddedSource {
         }
     }
 
-    /// The events recorded so far (and not yet flushed).
-    pub fn pending_audit_events(&self) -> Vec<AuditEvent> {
-        self.events.lock().map(|e| e.clone()).unwrap_or_default()
+    /// Takes the events recorded so far, to append them (with others) in one transaction.
+    pub fn take_audit_events(&self) -> Vec<AuditEvent> {
+        self.events.lock().map(|mut e| std::mem::take(&mut *e)).unwrap_or_default()
     }
 
     /// Appends the recorded events to the store's audit trail, now.
     pub async fn flush_audit(&self) -> Result<(), StoreError> {
-        let events = self.events.lock().map(|mut e| std::mem::take(&mut *e)).unwrap_or_default();
-        self.store.audit_append(&events).await
+        self.store.audit_append(&self.take_audit_events()).await
     }
 }
 
@@ -504,6 +509,9 @@ mod tests {
         );
         assert!(e.is_access_denied());
         let t = FetchError::Transport("connection refused".into());
-        assert_eq!(t.sdk_text(SM_SERVICE_ID, "GetSecretValue"), "operation error Secrets Manager: GetSecretValue, connection refused");
+        assert_eq!(
+            t.sdk_text(SM_SERVICE_ID, "GetSecretValue"),
+            "operation error Secrets Manager: GetSecretValue, connection refused"
+        );
     }
 }

@@ -51,19 +51,16 @@ pub enum SecretId {
 impl SecretId {
     pub fn parse(input: &str) -> Result<Self, AwsError> {
         if input.starts_with("arn:") {
-            if let Ok(arn) = crate::arn::Arn::parse(input) {
-                if arn.service == "secretsmanager" {
-                    if let Some(resource) = arn.resource.strip_prefix("secret:") {
-                        if !resource.is_empty() && resource.chars().all(is_name_char) {
+            if let Ok(arn) = crate::arn::Arn::parse(input)
+                && arn.service == "secretsmanager"
+                    && let Some(resource) = arn.resource.strip_prefix("secret:")
+                        && !resource.is_empty() && resource.chars().all(is_name_char) {
                             return Ok(Self::Arn {
                                 region: arn.region.to_owned(),
                                 account: arn.account.to_owned(),
                                 resource: resource.to_owned(),
                             });
                         }
-                    }
-                }
-            }
             return Err(AwsError::new("ValidationException", MessageKey::Upper, INVALID_NAME));
         }
         if input.is_empty() || input.len() > 2048 || !input.chars().all(is_name_char) {

@@ -81,7 +81,11 @@ where
 
 /// STS `GetCallerIdentity`: `(account, arn)`.
 pub async fn caller_identity(config: &SdkConfig) -> Result<(String, String), FetchError> {
-    let out = aws_sdk_sts::Client::new(config).get_caller_identity().send().await.map_err(fetch_error)?;
+    let started = std::time::Instant::now();
+    let client = aws_sdk_sts::Client::new(config);
+    tracing::debug!(elapsed_us = started.elapsed().as_micros(), "STS client built");
+    let out = client.get_caller_identity().send().await.map_err(fetch_error)?;
+    tracing::debug!(elapsed_us = started.elapsed().as_micros(), "GetCallerIdentity answered");
     Ok((out.account().unwrap_or_default().to_owned(), out.arn().unwrap_or_default().to_owned()))
 }
 
@@ -98,9 +102,8 @@ pub async fn assume_role(
         .send()
         .await
         .map_err(fetch_error)?;
-    let creds = out
-        .credentials()
-        .ok_or_else(|| FetchError::Transport("AssumeRole returned no credentials".to_owned()))?;
+    let creds =
+        out.credentials().ok_or_else(|| FetchError::Transport("AssumeRole returned no credentials".to_owned()))?;
     let expiry = std::time::SystemTime::try_from(*creds.expiration()).ok();
     let session = Credentials::new(
         creds.access_key_id(),
@@ -139,7 +142,8 @@ impl RemoteSecretSource {
         clients
             .entry(region.to_owned())
             .or_insert_with(|| {
-                let conf = aws_sdk_ssm::config::Builder::from(&self.config).region(Region::new(region.to_owned())).build();
+                let conf =
+                    aws_sdk_ssm::config::Builder::from(&self.config).region(Region::new(region.to_owned())).build();
                 aws_sdk_ssm::Client::from_conf(conf)
             })
             .clone()

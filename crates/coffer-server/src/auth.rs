@@ -96,11 +96,10 @@ impl Authenticator {
         if access_key_id == self.root.access_key_id {
             return Ok(Some(self.root.clone()));
         }
-        if let Some((at, caller)) = self.cache.read().ok().and_then(|c| c.get(access_key_id).cloned()) {
-            if at.elapsed() < CACHE_TTL {
+        if let Some((at, caller)) = self.cache.read().ok().and_then(|c| c.get(access_key_id).cloned())
+            && at.elapsed() < CACHE_TTL {
                 return Ok(Some(caller));
             }
-        }
         let record = self.store.access_key(access_key_id).await.map_err(|e| {
             tracing::error!(error = %e, "access key lookup failed");
             AuthFailure::Unavailable

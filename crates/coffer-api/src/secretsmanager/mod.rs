@@ -190,13 +190,24 @@ impl SecretsManager {
         secret_id: &str,
         keys: &[(&str, &str)],
     ) -> Result<SecretRecord, AwsError> {
+        // Policies are evaluated against the full ARN, but AWS's denial names the secret as
+        // the caller did (`… on resource: mysql`).
+        let as_named = |arn: String| {
+            move |mut e: AwsError| {
+                if e.code == "AccessDeniedException" {
+                    let (full, named) = (format!("on resource: {arn} "), format!("on resource: {secret_id} "));
+                    e.message = e.message.map(|m| m.replace(&full, &named));
+                }
+                e
+            }
+        };
         match self.lookup(ctx, secret_id).await? {
             Lookup::Found(record) => {
-                self.authorize_on(ctx, action, &record, None, keys).await?;
+                self.authorize_on(ctx, action, &record, None, keys).await.map_err(as_named(record.arn(&ctx.scope)))?;
                 Ok(*record)
             }
             Lookup::Missing { arn } => {
-                ctx.authorize(action, &arn)?;
+                ctx.authorize(action, &arn).map_err(as_named(arn.clone()))?;
                 Err(secret_not_found())
             }
         }

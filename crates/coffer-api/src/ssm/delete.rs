@@ -1,10 +1,9 @@
 //! DeleteParameter and DeleteParameters.
 
-use super::Ssm;
+use super::{Ssm, check_names};
 use super::errors::{internal, parameter_not_found};
 use super::model::{DeleteParameterInput, DeleteParametersInput, DeleteParametersOutput, Empty};
 use crate::RequestContext;
-use crate::json::constraint;
 use coffer_core::AwsError;
 use coffer_core::ssm_name::ParameterName;
 
@@ -31,16 +30,7 @@ impl Ssm {
         input: DeleteParametersInput,
     ) -> Result<DeleteParametersOutput, AwsError> {
         let names = input.names.unwrap_or_default();
-        if names.is_empty() {
-            return Err(constraint("[]", "names", "Member must have length greater than or equal to 1"));
-        }
-        if names.len() > 10 {
-            return Err(constraint(
-                format!("[{}]", names.join(", ")),
-                "names",
-                "Member must have length less than or equal to 10",
-            ));
-        }
+        check_names(&names)?;
         let mut parsed = Vec::with_capacity(names.len());
         for raw in &names {
             parsed.push((raw, ParameterName::parse_name_or_arn(raw, &ctx.scope)?));

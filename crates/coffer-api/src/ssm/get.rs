@@ -1,10 +1,9 @@
 //! GetParameter and GetParameters.
 
-use super::Ssm;
+use super::{Ssm, check_names};
 use super::errors::{internal, parameter_not_found, version_not_found};
 use super::model::{GetParameterInput, GetParameterOutput, GetParametersInput, GetParametersOutput, Parameter};
 use crate::RequestContext;
-use crate::json::constraint;
 use coffer_core::AwsError;
 use coffer_core::ssm_name::{ParameterName, Selector};
 use coffer_store::ssm::{ParameterRecord, ParameterVersion};
@@ -115,16 +114,7 @@ impl Ssm {
         input: GetParametersInput,
     ) -> Result<GetParametersOutput, AwsError> {
         let names = input.names.unwrap_or_default();
-        if names.is_empty() {
-            return Err(constraint("[]", "names", "Member must have length greater than or equal to 1"));
-        }
-        if names.len() > 10 {
-            return Err(constraint(
-                format!("[{}]", names.join(", ")),
-                "names",
-                "Member must have length less than or equal to 10",
-            ));
-        }
+        check_names(&names)?;
         let unique: BTreeSet<&str> = names.iter().map(String::as_str).collect();
         // Validate every name before reading any.
         for reference in &unique {

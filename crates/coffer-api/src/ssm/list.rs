@@ -149,14 +149,13 @@ fn parse_filters(raw: &[ParameterStringFilter], by_path: bool) -> Result<Vec<Fil
             "Tier" => Some(&["Standard", "Advanced", "Intelligent-Tiering"]),
             _ => None,
         };
-        if let Some(valid) = enum_values {
-            if let Some(bad) = values.iter().find(|v| !valid.contains(&v.as_str())) {
+        if let Some(valid) = enum_values
+            && let Some(bad) = values.iter().find(|v| !valid.contains(&v.as_str())) {
                 return Err(invalid_filter_option(format!(
                     "The following filter value is not valid: {bad}. Valid values include: [{}].",
                     valid.join(", ")
                 )));
             }
-        }
         if key == "Path" {
             for v in &values {
                 let bare = v.trim_start_matches('/').to_ascii_lowercase();

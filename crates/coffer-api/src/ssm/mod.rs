@@ -149,6 +149,21 @@ fn inline_policies(meta: &ParameterMeta) -> Vec<ParameterInlinePolicy> {
         .collect()
 }
 
+/// GetParameters and DeleteParameters take 1..=10 names.
+fn check_names(names: &[String]) -> Result<(), AwsError> {
+    if names.is_empty() {
+        return Err(crate::json::constraint("[]", "names", "Member must have length greater than or equal to 1"));
+    }
+    if names.len() > 10 {
+        return Err(crate::json::constraint(
+            format!("[{}]", names.join(", ")),
+            "names",
+            "Member must have length less than or equal to 10",
+        ));
+    }
+    Ok(())
+}
+
 /// Tag rules shared by PutParameter and AddTagsToResource.
 fn validate_tags(tags: &[Tag]) -> Result<(), AwsError> {
     let pattern = regex::Regex::new(r"^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$").expect("static regex");

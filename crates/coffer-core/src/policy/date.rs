@@ -2,6 +2,8 @@
 //! `2026-01-01T02:00:00+02:00`, `2026-01-01`, fractional seconds allowed) or epoch seconds
 //! (`1767225600`, optionally with a fraction). Everything is reduced to epoch milliseconds.
 
+use crate::time::days_from_civil;
+
 /// Epoch milliseconds for `s`, or `None` if it is neither form.
 pub(crate) fn parse_date_millis(s: &str) -> Option<i64> {
     if s.contains(['T', 't', '-']) { parse_iso8601(s) } else { parse_epoch(s) }
@@ -100,35 +102,9 @@ fn days_in_month(y: i64, m: i64) -> i64 {
     }
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
 /// `2026-01-01T00:00:00Z` (whole seconds, as AWS fills `aws:CurrentTime`).
 pub(crate) fn format_iso8601(millis: i64) -> String {
-    let secs = millis.div_euclid(1000);
-    let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", sod / 3600, sod / 60 % 60, sod % 60)
+    crate::time::Timestamp(millis).iso8601()
 }
 
 #[cfg(test)]

@@ -49,15 +49,12 @@ struct Verdict {
 pub async fn run(args: CheckArgs) -> anyhow::Result<()> {
     let backend = Backend::open(&args.connect).await?;
     let result = check(&backend, &args).await;
-    backend.finish().await;
+    backend.finish(false).await;
     let (total, failed, who) = result?;
     if failed > 0 {
         bail!("{failed} of {total} secret references cannot be read by {who}");
     }
-    ui::success(format!(
-        "All {total} secret reference{} can be read by {who}.",
-        if total == 1 { "" } else { "s" }
-    ));
+    ui::success(format!("All {total} secret reference{} can be read by {who}.", if total == 1 { "" } else { "s" }));
     Ok(())
 }
 
@@ -238,7 +235,11 @@ mod tests {
     fn diagnoses_tags() {
         assert_eq!(tag_diagnosis(None, "demo", "test"), "does not exist");
         assert_eq!(
-            tag_diagnosis(Some(&tags(&[("copilot-application", "demo"), ("copilot-environment", "prod")])), "demo", "test"),
+            tag_diagnosis(
+                Some(&tags(&[("copilot-application", "demo"), ("copilot-environment", "prod")])),
+                "demo",
+                "test"
+            ),
             "exists but tagged copilot-environment=prod"
         );
         assert_eq!(
@@ -250,8 +251,12 @@ mod tests {
             "exists but tagged copilot-application=x and has no copilot-environment tag"
         );
         assert!(
-            tag_diagnosis(Some(&tags(&[("copilot-application", "demo"), ("copilot-environment", "test")])), "demo", "test")
-                .starts_with("exists and is tagged")
+            tag_diagnosis(
+                Some(&tags(&[("copilot-application", "demo"), ("copilot-environment", "test")])),
+                "demo",
+                "test"
+            )
+            .starts_with("exists and is tagged")
         );
     }
 }

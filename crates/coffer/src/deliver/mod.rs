@@ -97,12 +97,9 @@ impl Container {
         let mut errors = Vec::new();
         for s in &self.secrets {
             match classify_value_from(&s.value_from, default_region) {
-                Ok((provider, region)) => ok.push(SecretRequest {
-                    name: s.name.clone(),
-                    value_from: s.value_from.clone(),
-                    provider,
-                    region,
-                }),
+                Ok((provider, region)) => {
+                    ok.push(SecretRequest { name: s.name.clone(), value_from: s.value_from.clone(), provider, region })
+                }
                 Err(reason) => errors.push(format!("secret {}: valueFrom \"{}\": {reason}", s.name, s.value_from)),
             }
         }
@@ -254,17 +251,8 @@ pub struct Reader {
 
 /// Where secrets live, opened.
 pub enum Backend {
-    Embedded {
-        store: Store,
-        lock: Option<std::fs::File>,
-        scope: Scope,
-        sources: Mutex<Vec<Arc<EmbeddedSource>>>,
-    },
-    Remote {
-        config: coffer_remote::resolve::SdkConfig,
-        scope: Scope,
-        caller_arn: String,
-    },
+    Embedded { store: Store, lock: Option<std::fs::File>, scope: Scope, sources: Mutex<Vec<Arc<EmbeddedSource>>> },
+    Remote { config: coffer_remote::resolve::SdkConfig, scope: Scope, caller_arn: String },
 }
 
 fn user_agent() -> String {
@@ -309,7 +297,9 @@ pub async fn scope_of(connect: &ConnectArgs) -> anyhow::Result<Scope> {
 impl Backend {
     pub async fn open(connect: &ConnectArgs) -> anyhow::Result<Self> {
         if connect.is_remote() {
+            let started = std::time::Instant::now();
             let config = coffer_remote::resolve::load_config(&remote_options(connect)).await;
+            tracing::debug!(elapsed_us = started.elapsed().as_micros(), "SDK configuration loaded");
             let (account, caller_arn) = coffer_remote::resolve::caller_identity(&config)
                 .await
                 .map_err(|e| anyhow!("get caller identity: {e}"))?;
@@ -335,7 +325,8 @@ impl Backend {
     pub fn as_caller(&self) -> Reader {
         match self {
             Backend::Embedded { store, scope, sources, .. } => {
-                let source = Arc::new(EmbeddedSource::root(store.clone(), scope.account.clone()).with_user_agent(user_agent()));
+                let source =
+                    Arc::new(EmbeddedSource::root(store.clone(), scope.account.clone()).with_user_agent(user_agent()));
                 if let Ok(mut s) = sources.lock() {
                     s.push(source.clone());
                 }
@@ -352,9 +343,8 @@ impl Backend {
     /// The execution role of environment `env` of `app`, as session `session`.
     pub async fn as_role(&self, app: &str, env: &str, session: &str) -> anyhow::Result<Reader> {
         let role = copilot::execution_role_name(app, env);
-        let hint = format!(
-            "the execution role of environment {env} is created by `coffer env init --app {app} --name {env}`"
-        );
+        let hint =
+            format!("the execution role of environment {env} is created by `coffer env init --app {app} --name {env}`");
         match self {
             Backend::Embedded { store, scope, sources, .. } => {
                 let source =
@@ -380,17 +370,29 @@ impl Backend {
         }
     }
 
-    /// Writes the audit events of every embedded reader, then closes the store. Call before
-    /// the process ends or `exec`s.
-    pub async fn finish(self) {
+    /// Writes the audit events of every embedded reader, in one transaction, committed and
+    /// synced; then closes the store, unless `exec_follows`. Call before the process ends or
+    /// `exec`s.
+    ///
+    /// Before an `exec` a SQLite store is left open on purpose: closing would checkpoint the
+    /// WAL and delete it (more fsyncs now, and a WAL to re-create and a directory to fsync at
+    /// the next run) and buys nothing — every transaction is already durable
+    /// (`synchronous=FULL`). `exec` closes every descriptor (all are close-on-exec), exactly
+    /// as when a process ends, and the next opener (or a running server) carries on. A
+    /// PostgreSQL store is closed either way.
+    pub async fn finish(self, exec_follows: bool) {
         if let Backend::Embedded { store, lock, sources, .. } = self {
+            let started = std::time::Instant::now();
             let sources = sources.into_inner().unwrap_or_default();
-            for s in sources {
-                if let Err(e) = s.flush_audit().await {
-                    tracing::error!(error = %e, "cannot write the audit trail");
-                }
+            let events: Vec<_> = sources.iter().flat_map(|s| s.take_audit_events()).collect();
+            if let Err(e) = store.audit_append(&events).await {
+                tracing::error!(error = %e, events = events.len(), "cannot write the audit trail");
             }
-            store.close().await;
+            tracing::debug!(elapsed_us = started.elapsed().as_micros(), "audit written");
+            if !exec_follows || store.backend() != coffer_store::Backend::Sqlite {
+                store.close().await;
+                tracing::debug!(elapsed_us = started.elapsed().as_micros(), "store closed");
+            }
             drop(lock);
         }
     }

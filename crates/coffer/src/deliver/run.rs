@@ -76,11 +76,16 @@ struct Prepared {
 }
 
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
     let backend = Backend::open(&args.connect).await?;
+    tracing::debug!(elapsed_us = started.elapsed().as_micros(), "backend open");
     let prepared = prepare(&backend, &args).await;
-    // The audit trail is written and the store closed before anything else happens: `exec`
-    // leaves no process behind to do it.
-    backend.finish().await;
+    tracing::debug!(elapsed_us = started.elapsed().as_micros(), "secrets resolved");
+    // The audit trail is written before anything else happens: `exec` leaves no process
+    // behind to do it.
+    let exec_follows = !args.dry_run && prepared.is_ok();
+    backend.finish(exec_follows).await;
+    tracing::debug!(elapsed_us = started.elapsed().as_micros(), "audit written");
     let prepared = prepared?;
     if args.dry_run {
         print_plan(&prepared, &args);
@@ -119,6 +124,7 @@ async fn prepare(backend: &Backend, args: &RunArgs) -> anyhow::Result<Prepared> 
         None => backend.as_caller(),
     };
     let (requests, mut failures) = container.classify(&scope.region);
+    tracing::debug!("identity ready");
     let resolution = resolve(reader.source.clone(), &requests).await;
     failures.extend(resolution.failures.iter().cloned());
     if !failures.is_empty() {
