@@ -389,9 +389,9 @@ mod tests {
         assert_eq!(iso8601(Timestamp(4_107_542_399_000)), "2100-02-28T23:59:59Z");
         assert_eq!(iso8601(Timestamp(-1000)), "1969-12-31T23:59:59Z");
         // Every day for 600 years round-trips through a naive day counter.
-        let (mut y, mut m, mut d) = (1970i64, 1u32, 1u32);
+        let (mut y, mut m, mut d) = (1970i64, 1i64, 1i64);
         for day in 0..(600 * 366) {
-            assert_eq!(civil_from_days(day), (y, m, d), "day {day}");
+            assert_eq!(coffer_core::time::civil_from_days(day), (y, m, d), "day {day}");
             let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
             let len = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m as usize - 1];
             d += 1;

@@ -23,11 +23,33 @@ use std::sync::Mutex;
 
 type HttpResponse = aws_sdk_ssm::config::http::HttpResponse;
 
+/// Whether every call goes to a plain-`http://` endpoint with static credentials from the
+/// environment and no profile: then nothing can need TLS.
+fn plain_http_only(options: &RemoteOptions) -> bool {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let is_http = |url: &str| url.starts_with("http://");
+    let Some(endpoint) = options.endpoint_url.clone().or_else(|| var("AWS_ENDPOINT_URL")) else { return false };
+    let per_service = ["AWS_ENDPOINT_URL_SSM", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL_STS"];
+    is_http(&endpoint)
+        && per_service.iter().all(|k| var(k).is_none_or(|v| is_http(&v)))
+        && options.profile.is_none()
+        && var("AWS_PROFILE").is_none()
+        && var("AWS_ACCESS_KEY_ID").is_some()
+        && var("AWS_SECRET_ACCESS_KEY").is_some()
+}
+
 /// Loads the SDK configuration the way [`crate::RemoteBackend::connect`] does (standard
 /// chain; `options` override endpoint, profile and region; us-east-1 when nothing names a
 /// region). No request is made.
+///
+/// Against a plain-`http://` endpoint with static credentials (a local `coffer serve`), the
+/// SDK gets an HTTP-only client: the default one loads and parses the system's TLS roots at
+/// every start, the largest part of a `coffer run`'s start-up.
 pub async fn load_config(options: &RemoteOptions) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if plain_http_only(options) {
+        loader = loader.http_client(aws_smithy_http_client::Builder::new().build_http());
+    }
     if let Some(profile) = &options.profile {
         loader = loader.profile_name(profile);
     }
