@@ -35,7 +35,10 @@ fn bench(c: &mut Criterion) {
     });
     c.bench_function("ssm_get_parameter_with_decryption", |b| {
         b.to_async(&rt).iter(|| async {
-            let input = GetParameterInput { name: "/copilot/demo/test/secrets/GH_WEBHOOK_SECRET".into(), with_decryption: true };
+            let input = GetParameterInput {
+                name: "/copilot/demo/test/secrets/GH_WEBHOOK_SECRET".into(),
+                with_decryption: true,
+            };
             let out = services.ssm.get_parameter(&ctx, input).await.unwrap();
             std::hint::black_box(out);
         });

@@ -29,7 +29,13 @@ impl PolicyAuthorizer {
 }
 
 impl Authorizer for PolicyAuthorizer {
-    fn authorize(&self, _: &RequestContext, action: &str, resource: &str, facts: &ResourceFacts<'_>) -> Result<(), AwsError> {
+    fn authorize(
+        &self,
+        _: &RequestContext,
+        action: &str,
+        resource: &str,
+        facts: &ResourceFacts<'_>,
+    ) -> Result<(), AwsError> {
         let mut request = policy::RequestContext::new(action, resource)
             .with_principal(self.principal.clone())
             .with_principal_tags(self.principal_tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -49,7 +55,10 @@ impl Authorizer for PolicyAuthorizer {
         }
         tracing::info!(action, resource, decision = %evaluation, "access denied");
         let message = evaluation.access_denied_message(&request).unwrap_or_else(|| {
-            format!("User: {} is not authorized to perform: {action} on resource: {resource}", self.principal.arn().unwrap_or(""))
+            format!(
+                "User: {} is not authorized to perform: {action} on resource: {resource}",
+                self.principal.arn().unwrap_or("")
+            )
         });
         Err(AwsError::new("AccessDeniedException", MessageKey::Upper, message))
     }
@@ -60,10 +69,12 @@ impl Authorizer for PolicyAuthorizer {
 /// `sts:AssumeRole` on the role first), so here a trust policy that delegates to the caller's
 /// account admits the caller as well as one that names the caller directly.
 pub fn trust_check(trust_policy_json: &str, caller_arn: &str, _caller_account: &str) -> bool {
-    const DELEGATED: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#;
+    const DELEGATED: &str =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#;
     let Ok(trust) = Policy::parse(trust_policy_json, policy::PolicyKind::Trust) else { return false };
     let Ok(delegated) = Policy::parse(DELEGATED, policy::PolicyKind::Identity) else { return false };
-    let request = policy::RequestContext::assume_role(policy::Principal::aws(caller_arn), "*").with_current_time(Timestamp::now());
+    let request = policy::RequestContext::assume_role(policy::Principal::aws(caller_arn), "*")
+        .with_current_time(Timestamp::now());
     policy::evaluate_assume_role(&trust, std::slice::from_ref(&delegated), &request).is_allowed()
 }
 

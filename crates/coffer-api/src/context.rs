@@ -15,7 +15,13 @@ pub struct ResourceFacts<'a> {
 
 /// Decides whether the caller may perform `action` on `resource`.
 pub trait Authorizer: Send + Sync + std::fmt::Debug {
-    fn authorize(&self, ctx: &RequestContext, action: &str, resource: &str, facts: &ResourceFacts<'_>) -> Result<(), AwsError>;
+    fn authorize(
+        &self,
+        ctx: &RequestContext,
+        action: &str,
+        resource: &str,
+        facts: &ResourceFacts<'_>,
+    ) -> Result<(), AwsError>;
 
     /// Whether decisions can depend on resource facts; when not, operations skip loading them.
     fn uses_resource_facts(&self) -> bool {
@@ -145,9 +151,10 @@ impl RequestContext {
     /// Authorizes an action on an existing resource, with what policies may test about it.
     pub fn authorize_with(&self, action: &str, resource: &str, facts: &ResourceFacts<'_>) -> Result<(), AwsError> {
         if let Ok(mut seen) = self.resources.lock()
-            && !seen.iter().any(|r| r == resource) {
-                seen.push(resource.to_owned());
-            }
+            && !seen.iter().any(|r| r == resource)
+        {
+            seen.push(resource.to_owned());
+        }
         self.authorizer.authorize(self, action, resource, facts)
     }
 

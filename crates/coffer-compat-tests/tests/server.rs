@@ -74,14 +74,23 @@ fn signature_failures() {
     let ep = &server.endpoint;
     let target = [("content-type", "application/x-amz-json-1.1"), ("x-amz-target", "AmazonSSM.DescribeParameters")];
     let send = |headers: Vec<(String, String)>, body: &str| request(ep, "POST", "/", &headers, body.as_bytes());
-    let code = |r: &Reply| (r.status, r.json()["__type"].as_str().unwrap_or("").to_owned(), r.json()["message"].as_str().unwrap_or("").to_owned());
+    let code = |r: &Reply| {
+        (
+            r.status,
+            r.json()["__type"].as_str().unwrap_or("").to_owned(),
+            r.json()["message"].as_str().unwrap_or("").to_owned(),
+        )
+    };
 
     let r = unsigned(ep, "AmazonSSM.DescribeParameters", "{}");
     assert_eq!(code(&r), (400, "MissingAuthenticationTokenException".into(), "Missing Authentication Token".into()));
 
     let unknown = Signer { access_key_id: "AKIANOBODY0000000000", ..Signer::root("ssm") };
     let r = send(unknown.sign(ep, &target, b"{}"), "{}");
-    assert_eq!(code(&r), (400, "UnrecognizedClientException".into(), "The security token included in the request is invalid.".into()));
+    assert_eq!(
+        code(&r),
+        (400, "UnrecognizedClientException".into(), "The security token included in the request is invalid.".into())
+    );
 
     let wrong_secret = Signer { secret: "not-the-secret", ..Signer::root("ssm") };
     let r = send(wrong_secret.sign(ep, &target, b"{}"), "{}");

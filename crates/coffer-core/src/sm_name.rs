@@ -53,14 +53,16 @@ impl SecretId {
         if input.starts_with("arn:") {
             if let Ok(arn) = crate::arn::Arn::parse(input)
                 && arn.service == "secretsmanager"
-                    && let Some(resource) = arn.resource.strip_prefix("secret:")
-                        && !resource.is_empty() && resource.chars().all(is_name_char) {
-                            return Ok(Self::Arn {
-                                region: arn.region.to_owned(),
-                                account: arn.account.to_owned(),
-                                resource: resource.to_owned(),
-                            });
-                        }
+                && let Some(resource) = arn.resource.strip_prefix("secret:")
+                && !resource.is_empty()
+                && resource.chars().all(is_name_char)
+            {
+                return Ok(Self::Arn {
+                    region: arn.region.to_owned(),
+                    account: arn.account.to_owned(),
+                    resource: resource.to_owned(),
+                });
+            }
             return Err(AwsError::new("ValidationException", MessageKey::Upper, INVALID_NAME));
         }
         if input.is_empty() || input.len() > 2048 || !input.chars().all(is_name_char) {

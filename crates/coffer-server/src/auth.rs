@@ -97,9 +97,10 @@ impl Authenticator {
             return Ok(Some(self.root.clone()));
         }
         if let Some((at, caller)) = self.cache.read().ok().and_then(|c| c.get(access_key_id).cloned())
-            && at.elapsed() < CACHE_TTL {
-                return Ok(Some(caller));
-            }
+            && at.elapsed() < CACHE_TTL
+        {
+            return Ok(Some(caller));
+        }
         let record = self.store.access_key(access_key_id).await.map_err(|e| {
             tracing::error!(error = %e, "access key lookup failed");
             AuthFailure::Unavailable
@@ -147,8 +148,14 @@ impl Authenticator {
             return Err(AuthFailure::UnknownKey);
         }
         if let Some(expected) = &caller.session_token_hash {
-            let token = headers.get("x-amz-security-token").and_then(|v| v.to_str().ok()).ok_or(AuthFailure::UnknownKey)?;
-            if aws_lc_rs::constant_time::verify_slices_are_equal(session_token_hash(token).as_bytes(), expected.as_bytes()).is_err() {
+            let token =
+                headers.get("x-amz-security-token").and_then(|v| v.to_str().ok()).ok_or(AuthFailure::UnknownKey)?;
+            if aws_lc_rs::constant_time::verify_slices_are_equal(
+                session_token_hash(token).as_bytes(),
+                expected.as_bytes(),
+            )
+            .is_err()
+            {
                 return Err(AuthFailure::UnknownKey);
             }
         }

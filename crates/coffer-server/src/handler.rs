@@ -88,7 +88,9 @@ fn auth_error(protocol: Protocol, failure: AuthFailure) -> AwsError {
     const EXPIRED_TOKEN: &str = "The security token included in the request is expired";
     let json = protocol == Protocol::Json;
     let (code, message, status): (&'static str, String, u16) = match failure {
-        AuthFailure::Missing if json => ("MissingAuthenticationTokenException", "Missing Authentication Token".into(), 400),
+        AuthFailure::Missing if json => {
+            ("MissingAuthenticationTokenException", "Missing Authentication Token".into(), 400)
+        }
         AuthFailure::Missing => ("MissingAuthenticationToken", "Request is missing Authentication Token".into(), 403),
         AuthFailure::Incomplete(m) if json => ("IncompleteSignatureException", m, 400),
         AuthFailure::Incomplete(m) => ("IncompleteSignature", m, 400),
@@ -101,7 +103,9 @@ fn auth_error(protocol: Protocol, failure: AuthFailure) -> AwsError {
         AuthFailure::WrongService(s) if json => {
             ("InvalidSignatureException", format!("Credential should be scoped to correct service: '{s}'. "), 400)
         }
-        AuthFailure::WrongService(s) => ("SignatureDoesNotMatch", format!("Credential should be scoped to correct service: '{s}'. "), 403),
+        AuthFailure::WrongService(s) => {
+            ("SignatureDoesNotMatch", format!("Credential should be scoped to correct service: '{s}'. "), 403)
+        }
         AuthFailure::ExpiredToken if json => ("ExpiredTokenException", EXPIRED_TOKEN.into(), 400),
         AuthFailure::ExpiredToken => ("ExpiredToken", EXPIRED_TOKEN.into(), 403),
         AuthFailure::Unavailable => {
@@ -225,11 +229,17 @@ fn context(verified: &Verified, request_id: &str, peer: SocketAddr) -> RequestCo
     if caller.principal == Principal::Root {
         return ctx;
     }
-    let authorizer = PolicyAuthorizer::new(&ctx.principal_arn, caller.policies.clone(), caller.tags.clone(), Some(peer.ip()));
+    let authorizer =
+        PolicyAuthorizer::new(&ctx.principal_arn, caller.policies.clone(), caller.tags.clone(), Some(peer.ip()));
     ctx.with_authorizer(Arc::new(authorizer))
 }
 
-async fn dispatch(state: &AppState, target: &Target<'_>, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+async fn dispatch(
+    state: &AppState,
+    target: &Target<'_>,
+    ctx: &RequestContext,
+    body: &[u8],
+) -> Result<Vec<u8>, AwsError> {
     let services = &state.services;
     match (target.protocol, target.service) {
         (Protocol::Json, "ssm") => services.ssm.call(&target.operation, ctx, body).await,

@@ -73,7 +73,12 @@ pub fn parse_authorization(headers: &HeaderMap) -> Result<Authorization<'_>, Aut
             signature = Some(v);
         }
     }
-    let missing = |what: &str| AuthFailure::Incomplete(format!("Authorization header requires '{what}' parameter. Authorization={value_redacted}", value_redacted = "AWS4-HMAC-SHA256 …"));
+    let missing = |what: &str| {
+        AuthFailure::Incomplete(format!(
+            "Authorization header requires '{what}' parameter. Authorization={value_redacted}",
+            value_redacted = "AWS4-HMAC-SHA256 …"
+        ))
+    };
     let credential = credential.ok_or_else(|| missing("Credential"))?;
     let signed = signed.ok_or_else(|| missing("SignedHeaders"))?;
     let signature = signature.ok_or_else(|| missing("Signature"))?;
@@ -116,9 +121,8 @@ pub fn check_time(headers: &HeaderMap, auth: &Authorization<'_>, now: SystemTime
         ));
     }
     let raw = headers.get("x-amz-date").and_then(|v| v.to_str().ok()).unwrap_or("");
-    let time = parse_amz_date(raw).ok_or_else(|| {
-        AuthFailure::Incomplete(format!("Date must be in ISO-8601 'basic format'. Got '{raw}'."))
-    })?;
+    let time = parse_amz_date(raw)
+        .ok_or_else(|| AuthFailure::Incomplete(format!("Date must be in ISO-8601 'basic format'. Got '{raw}'.")))?;
     if !raw.starts_with(auth.date) || auth.date.len() != 8 {
         return Err(AuthFailure::WrongDate(format!(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{}', from '{raw}'.",
@@ -229,7 +233,10 @@ mod tests {
         let uri: Uri = "/".parse().unwrap();
         verify_signature(&Method::GET, &uri, &headers, b"", &auth, time, &secret).unwrap();
         let wrong = SecretString::from("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEZ".to_owned());
-        assert_eq!(verify_signature(&Method::GET, &uri, &headers, b"", &auth, time, &wrong), Err(AuthFailure::BadSignature));
+        assert_eq!(
+            verify_signature(&Method::GET, &uri, &headers, b"", &auth, time, &wrong),
+            Err(AuthFailure::BadSignature)
+        );
         assert_eq!(
             verify_signature(&Method::GET, &"/?a=b".parse().unwrap(), &headers, b"", &auth, time, &secret),
             Err(AuthFailure::BadSignature)
@@ -254,7 +261,8 @@ mod tests {
         assert_eq!(
             err,
             AuthFailure::Expired(
-                "Signature expired: 20150830T123600Z is now earlier than 20150830T123700Z (20150830T125200Z - 15 min.)".into()
+                "Signature expired: 20150830T123600Z is now earlier than 20150830T123700Z (20150830T125200Z - 15 min.)"
+                    .into()
             )
         );
         assert!(matches!(check_time(&headers, &auth, t - Duration::from_secs(16 * 60)), Err(AuthFailure::Expired(_))));

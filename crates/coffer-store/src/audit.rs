@@ -60,7 +60,11 @@ pub fn chain_hash(seq: i64, event: &AuditEvent, prev_hash: &str) -> String {
         "resources": event.resources,
         "error_code": event.error_code,
     });
-    let digest = Sha256::new().chain_update(prev_hash.as_bytes()).chain_update(b"\n").chain_update(canonical.to_string()).finalize();
+    let digest = Sha256::new()
+        .chain_update(prev_hash.as_bytes())
+        .chain_update(b"\n")
+        .chain_update(canonical.to_string())
+        .finalize();
     hex::encode(digest)
 }
 
@@ -98,7 +102,8 @@ fn record(row: &AnyRow) -> Result<AuditRecord, StoreError> {
             user_agent: row.try_get("user_agent")?,
             event_source: row.try_get("event_source")?,
             event_name: row.try_get("event_name")?,
-            resources: serde_json::from_str(&resources).map_err(|e| StoreError::Corrupt(format!("audit resources: {e}")))?,
+            resources: serde_json::from_str(&resources)
+                .map_err(|e| StoreError::Corrupt(format!("audit resources: {e}")))?,
             error_code: row.try_get("error_code")?,
         },
         prev_hash: row.try_get("prev_hash")?,
@@ -117,7 +122,9 @@ impl Store {
         }
         let mut tx = self.begin().await?;
         // Locks the head row: appends from several servers serialize here.
-        let head = sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash").fetch_one(&mut *tx.tx).await?;
+        let head = sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
+            .fetch_one(&mut *tx.tx)
+            .await?;
         let mut seq: i64 = head.try_get("seq")?;
         let mut prev: String = head.try_get("hash")?;
         for event in events {
@@ -148,7 +155,11 @@ impl Store {
             .await?;
             prev = hash;
         }
-        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1").bind(seq).bind(&prev).execute(&mut *tx.tx).await?;
+        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+            .bind(seq)
+            .bind(&prev)
+            .execute(&mut *tx.tx)
+            .await?;
         tx.commit().await
     }
 
@@ -189,13 +200,22 @@ impl Store {
             let r = record(row)?;
             expected_seq += 1;
             if r.seq != expected_seq {
-                return Ok(ChainStatus::Broken { seq: expected_seq, reason: format!("record {expected_seq} is missing (next is {})", r.seq) });
+                return Ok(ChainStatus::Broken {
+                    seq: expected_seq,
+                    reason: format!("record {expected_seq} is missing (next is {})", r.seq),
+                });
             }
             if r.prev_hash != prev {
-                return Ok(ChainStatus::Broken { seq: r.seq, reason: "does not follow the previous record (deleted or reordered)".into() });
+                return Ok(ChainStatus::Broken {
+                    seq: r.seq,
+                    reason: "does not follow the previous record (deleted or reordered)".into(),
+                });
             }
             if chain_hash(r.seq, &r.event, &prev) != r.hash {
-                return Ok(ChainStatus::Broken { seq: r.seq, reason: "content does not match its hash (edited)".into() });
+                return Ok(ChainStatus::Broken {
+                    seq: r.seq,
+                    reason: "content does not match its hash (edited)".into(),
+                });
             }
             prev = r.hash;
         }

@@ -113,7 +113,8 @@ impl Store {
                    v.wrapped_key, v.master_key_id \
                    FROM ssm_parameters p JOIN ssm_parameter_versions v ON v.parameter_id = p.id AND v.version = p.latest_version \
                    WHERE p.account = $1 AND p.region = $2 AND p.name = $3";
-        let row = sqlx::query(sql).bind(&scope.account).bind(&scope.region).bind(name).fetch_optional(self.reader()).await?;
+        let row =
+            sqlx::query(sql).bind(&scope.account).bind(&scope.region).bind(name).fetch_optional(self.reader()).await?;
         row.as_ref().map(|r| Ok((record(r)?, version(r)?))).transpose()
     }
 

@@ -27,7 +27,9 @@ fn event(i: i64, principal: &str) -> AuditEvent {
 
 async fn fresh(db: &TestDb) -> Store {
     let store = db.open(common::fresh_keyring()).await;
-    let events: Vec<_> = (1..=6).map(|i| event(i, if i < 4 { "arn:aws:iam::000000000000:root" } else { "arn:aws:iam::000000000000:user/bob" })).collect();
+    let events: Vec<_> = (1..=6)
+        .map(|i| event(i, if i < 4 { "arn:aws:iam::000000000000:root" } else { "arn:aws:iam::000000000000:user/bob" }))
+        .collect();
     store.audit_append(&events[..2]).await.unwrap();
     store.audit_append(&events[2..]).await.unwrap();
     store
@@ -42,17 +44,26 @@ async fn chain_detects_tampering() {
         let store = fresh(&db).await;
         assert_eq!(store.audit_verify().await.unwrap(), ChainStatus::Intact { records: 6 });
         let bob = store
-            .audit_list(&AuditQuery { principal_arn: Some("arn:aws:iam::000000000000:user/bob".into()), ..Default::default() })
+            .audit_list(&AuditQuery {
+                principal_arn: Some("arn:aws:iam::000000000000:user/bob".into()),
+                ..Default::default()
+            })
             .await
             .unwrap();
         assert_eq!(bob.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![6, 5, 4], "newest first");
         let by_resource = store
-            .audit_list(&AuditQuery { resource: Some("arn:aws:ssm:us-east-1:000000000000:parameter/p3".into()), ..Default::default() })
+            .audit_list(&AuditQuery {
+                resource: Some("arn:aws:ssm:us-east-1:000000000000:parameter/p3".into()),
+                ..Default::default()
+            })
             .await
             .unwrap();
         assert_eq!(by_resource.len(), 1);
         assert_eq!(by_resource[0].event.error_code.as_deref(), Some("AccessDeniedException"));
-        let gets = store.audit_list(&AuditQuery { event_name: Some("GetParameters".into()), limit: 2, ..Default::default() }).await.unwrap();
+        let gets = store
+            .audit_list(&AuditQuery { event_name: Some("GetParameters".into()), limit: 2, ..Default::default() })
+            .await
+            .unwrap();
         assert_eq!(gets.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![6, 4]);
 
         let mut raw = db.raw().await;

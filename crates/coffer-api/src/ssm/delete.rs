@@ -1,8 +1,8 @@
 //! DeleteParameter and DeleteParameters.
 
-use super::{Ssm, check_names};
 use super::errors::{internal, parameter_not_found};
 use super::model::{DeleteParameterInput, DeleteParametersInput, DeleteParametersOutput, Empty};
+use super::{Ssm, check_names};
 use crate::RequestContext;
 use coffer_core::AwsError;
 use coffer_core::ssm_name::ParameterName;
@@ -21,7 +21,11 @@ impl Ssm {
 
     pub async fn delete_parameter(&self, ctx: &RequestContext, input: DeleteParameterInput) -> Result<Empty, AwsError> {
         let name = ParameterName::parse_name_or_arn(&input.name, &ctx.scope)?;
-        if self.delete_one(ctx, &name, "ssm:DeleteParameter").await? { Ok(Empty {}) } else { Err(parameter_not_found(&input.name)) }
+        if self.delete_one(ctx, &name, "ssm:DeleteParameter").await? {
+            Ok(Empty {})
+        } else {
+            Err(parameter_not_found(&input.name))
+        }
     }
 
     pub async fn delete_parameters(

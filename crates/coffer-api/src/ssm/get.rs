@@ -1,8 +1,8 @@
 //! GetParameter and GetParameters.
 
-use super::{Ssm, check_names};
 use super::errors::{internal, parameter_not_found, version_not_found};
 use super::model::{GetParameterInput, GetParameterOutput, GetParametersInput, GetParametersOutput, Parameter};
+use super::{Ssm, check_names};
 use crate::RequestContext;
 use coffer_core::AwsError;
 use coffer_core::ssm_name::{ParameterName, Selector};

@@ -150,12 +150,13 @@ fn parse_filters(raw: &[ParameterStringFilter], by_path: bool) -> Result<Vec<Fil
             _ => None,
         };
         if let Some(valid) = enum_values
-            && let Some(bad) = values.iter().find(|v| !valid.contains(&v.as_str())) {
-                return Err(invalid_filter_option(format!(
-                    "The following filter value is not valid: {bad}. Valid values include: [{}].",
-                    valid.join(", ")
-                )));
-            }
+            && let Some(bad) = values.iter().find(|v| !valid.contains(&v.as_str()))
+        {
+            return Err(invalid_filter_option(format!(
+                "The following filter value is not valid: {bad}. Valid values include: [{}].",
+                valid.join(", ")
+            )));
+        }
         if key == "Path" {
             for v in &values {
                 let bare = v.trim_start_matches('/').to_ascii_lowercase();

@@ -36,15 +36,17 @@ fn validate_request(input: &PutParameterInput) -> Result<(), AwsError> {
     check_enum(&input.param_type, &TYPES, "type", "SecureString, StringList, String")?;
     check_enum(&input.tier, &TIERS, "tier", "Standard, Advanced, Intelligent-Tiering")?;
     if let Some(dt) = &input.data_type
-        && !DATA_TYPES.contains(&dt.as_str()) {
-            return Err(validation(format!(
-                "The following data type is not supported: {dt} (Data type names are all lowercase.)"
-            )));
-        }
+        && !DATA_TYPES.contains(&dt.as_str())
+    {
+        return Err(validation(format!(
+            "The following data type is not supported: {dt} (Data type names are all lowercase.)"
+        )));
+    }
     if let Some(d) = &input.description
-        && d.chars().count() > 1024 {
-            return Err(constraint(d, "description", "Member must have length less than or equal to 1024"));
-        }
+        && d.chars().count() > 1024
+    {
+        return Err(constraint(d, "description", "Member must have length less than or equal to 1024"));
+    }
     if let Some(k) = &input.key_id {
         let ok = !k.is_empty()
             && k.len() <= 256
@@ -66,13 +68,14 @@ fn validate_request(input: &PutParameterInput) -> Result<(), AwsError> {
         }
     }
     if let Some(policies) = &input.policies
-        && !matches!(serde_json::from_str::<serde_json::Value>(policies), Ok(serde_json::Value::Array(_))) {
-            return Err(AwsError::new(
-                "InvalidPolicyTypeException",
-                MessageKey::Lower,
-                "The policy is not valid JSON. Parameter policies must be a JSON array of policy objects.",
-            ));
-        }
+        && !matches!(serde_json::from_str::<serde_json::Value>(policies), Ok(serde_json::Value::Array(_)))
+    {
+        return Err(AwsError::new(
+            "InvalidPolicyTypeException",
+            MessageKey::Lower,
+            "The policy is not valid JSON. Parameter policies must be a JSON array of policy objects.",
+        ));
+    }
     if let Some(tags) = &input.tags {
         if input.overwrite && !tags.is_empty() {
             return Err(validation(

@@ -50,8 +50,10 @@ impl Ssm {
         }
         validate_tags(&tags)?;
         let mut tx = self.store.begin().await.map_err(internal)?;
-        let record =
-            self.lock_authorized(ctx, &mut tx, &name, "ssm:AddTagsToResource").await?.ok_or_else(invalid_resource_id)?;
+        let record = self
+            .lock_authorized(ctx, &mut tx, &name, "ssm:AddTagsToResource")
+            .await?
+            .ok_or_else(invalid_resource_id)?;
         let existing = tx.ssm_tags(record.id).await.map_err(internal)?;
         let added = tags
             .iter()

@@ -96,9 +96,13 @@ impl<'a> Signer<'a> {
             .build()
             .unwrap()
             .into();
-        let signable =
-            SignableRequest::new("POST", "/", all.iter().map(|(k, v)| (k.as_str(), v.as_str())), SignableBody::Bytes(body))
-                .unwrap();
+        let signable = SignableRequest::new(
+            "POST",
+            "/",
+            all.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            SignableBody::Bytes(body),
+        )
+        .unwrap();
         let (instructions, _) = sign(signable, &params).unwrap().into_parts();
         for (name, value) in instructions.headers() {
             all.push((name.to_owned(), value.to_owned()));
