@@ -343,16 +343,26 @@ impl EmbeddedSource {
             .iam_principal(account, PrincipalKind::Role, role_name)
             .await?
             .ok_or_else(|| AssumeError::NoSuchRole { role: role_name.to_owned(), account: account.to_owned() })?;
-        let mut policies = Vec::new();
-        for name in store.iam_policy_names(role.id, None, 1000).await? {
-            let Some(document) = store.iam_policy(role.id, &name).await? else { continue };
+        // The policies and the tags at once: this runs before any secret can be read.
+        let documents = async {
+            let names = store.iam_policy_names(role.id, None, 1000).await?;
+            let mut documents = Vec::with_capacity(names.len());
+            for name in names {
+                if let Some(document) = store.iam_policy(role.id, &name).await? {
+                    documents.push((name, document));
+                }
+            }
+            Ok::<_, StoreError>(documents)
+        };
+        let (documents, tags) = tokio::try_join!(documents, store.iam_tags(role.id))?;
+        let mut policies = Vec::with_capacity(documents.len());
+        for (name, document) in documents {
             match Policy::parse(&document, PolicyKind::Identity) {
                 Ok(p) => policies.push(p),
                 // Validated on write; one that no longer parses grants nothing.
                 Err(e) => tracing::warn!(policy = %name, error = %e, "ignoring unparsable stored policy"),
             }
         }
-        let tags = store.iam_tags(role.id).await?;
         let principal = Principal::AssumedRole {
             role_name: role.name.clone(),
             role_id: role.unique_id.clone(),
@@ -486,6 +496,139 @@ impl SecretSource for EmbeddedSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use coffer_core::ecs::Provider;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A source that answers after a delay and records how many calls overlapped.
+    #[derive(Default)]
+    struct Fake {
+        inflight: AtomicUsize,
+        max_inflight: AtomicUsize,
+        calls: AtomicUsize,
+    }
+
+    impl Fake {
+        async fn enter(&self) {
+            let now = self.inflight.fetch_add(1, Ordering::SeqCst) + 1;
+            self.max_inflight.fetch_max(now, Ordering::SeqCst);
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+            self.inflight.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    fn denied() -> FetchError {
+        FetchError::Api {
+            status: 400,
+            request_id: "r".into(),
+            code: "AccessDeniedException".into(),
+            message: "not authorized".into(),
+        }
+    }
+
+    #[async_trait]
+    impl SecretSource for Fake {
+        fn principal_arn(&self) -> String {
+            "arn:aws:sts::1:assumed-role/r/s".into()
+        }
+
+        async fn get_parameters(&self, _: &str, names: Vec<String>) -> Result<FetchedParameters, FetchError> {
+            self.enter().await;
+            assert!(names.len() <= 10);
+            if names.iter().any(|n| n.starts_with("denied")) {
+                return Err(denied());
+            }
+            let (invalid, found): (Vec<String>, Vec<String>) =
+                names.into_iter().partition(|n| n.starts_with("missing"));
+            let parameters = found
+                .into_iter()
+                .map(|n| SsmParameter {
+                    value: SecretString::from(format!("v:{n}")),
+                    name: n,
+                    arn: None,
+                    selector: None,
+                })
+                .collect();
+            Ok(FetchedParameters { parameters, invalid })
+        }
+
+        async fn get_secret_value(&self, _: &str, params: &SmParams) -> Result<FetchedSecret, FetchError> {
+            self.enter().await;
+            if params.secret_id.ends_with("gone") {
+                return Err(FetchError::Api {
+                    status: 400,
+                    request_id: "r".into(),
+                    code: "ResourceNotFoundException".into(),
+                    message: "Secrets Manager can't find the specified secret.".into(),
+                });
+            }
+            Ok(FetchedSecret { secret_string: Some(SecretString::from(r#"{"k":"json-v"}"#.to_owned())) })
+        }
+
+        async fn parameter_tags(&self, _: &str, _: &str) -> Result<Option<Tags>, FetchError> {
+            Ok(None)
+        }
+
+        async fn secret_tags(&self, _: &str, _: &str) -> Result<Option<Tags>, FetchError> {
+            Ok(None)
+        }
+    }
+
+    fn req(name: &str, value_from: &str, provider: Provider) -> SecretRequest {
+        SecretRequest { name: name.into(), value_from: value_from.into(), provider, region: "us-east-1".into() }
+    }
+
+    const SM: &str = "arn:aws:secretsmanager:us-east-1:1:secret:";
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_call_runs_at_once() {
+        let mut refs: Vec<SecretRequest> =
+            (0..25).map(|i| req(&format!("V{i}"), &format!("/p{i}"), Provider::Ssm)).collect();
+        refs.push(req("DUP", "/p3", Provider::Ssm));
+        refs.push(req("A", &format!("{SM}a"), Provider::SecretsManager));
+        refs.push(req("B", &format!("{SM}b:k::"), Provider::SecretsManager));
+        refs.push(req("B2", &format!("{SM}b:k::"), Provider::SecretsManager));
+        let fake = Arc::new(Fake::default());
+        let out = resolve(fake.clone(), &refs).await;
+        assert!(out.is_ok(), "{out:?}");
+        // 3 GetParameters (10, 10, 5: the duplicate is asked once) and 2 GetSecretValue, all
+        // in flight together.
+        assert_eq!(fake.calls.load(Ordering::SeqCst), 5);
+        assert_eq!(fake.max_inflight.load(Ordering::SeqCst), 5);
+        let values = out.secrets_for(&refs).unwrap();
+        let get = |n: &str| values.iter().find(|(k, _)| k == n).unwrap().1.expose_secret().to_owned();
+        assert_eq!(get("V24"), "v:/p24");
+        assert_eq!(get("DUP"), "v:/p3");
+        assert_eq!(get("A"), r#"{"k":"json-v"}"#);
+        assert_eq!(get("B2"), "json-v");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_failure_is_reported_in_order() {
+        let refs = vec![
+            req("A", &format!("{SM}gone"), Provider::SecretsManager),
+            req("B", &format!("{SM}x:three"), Provider::SecretsManager),
+            req("C", "missing-one", Provider::Ssm),
+            req("D", &format!("{SM}ok:nokey::"), Provider::SecretsManager),
+        ];
+        let mut more: Vec<SecretRequest> =
+            (0..10).map(|i| req(&format!("P{i}"), &format!("/p{i}"), Provider::Ssm)).collect();
+        more.push(req("Z", "denied-x", Provider::Ssm));
+        let all: Vec<SecretRequest> = refs.into_iter().chain(more).collect();
+        let out = resolve(Arc::new(Fake::default()), &all).await;
+        assert!(out.access_denied);
+        let f = &out.failures;
+        assert_eq!(f.len(), 5, "{f:#?}");
+        assert_eq!(f[0], "fetching secret data from SSM Parameter Store in us-east-1: invalid parameters: missing-one");
+        assert!(f[1].starts_with("fetching secret data from SSM Parameter Store in us-east-1: operation error SSM: GetParameters, https response error StatusCode: 400, RequestID: r, api error AccessDeniedException: not authorized"), "{}", f[1]);
+        assert!(f[2].ends_with(asm::INVALID_ARN_FORMAT), "{}", f[2]);
+        assert!(f[3].contains("ResourceNotFoundException: The task can't retrieve the secret with ARN"), "{}", f[3]);
+        assert_eq!(
+            f[4],
+            "fetching secret data from AWS Secrets Manager in region us-east-1: retrieved secret from Secrets Manager did not contain json key nokey"
+        );
+        assert!(out.secrets_for(&all).is_none());
+    }
 
     #[test]
     fn parameter_names_for_tags() {

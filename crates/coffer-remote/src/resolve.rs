@@ -103,11 +103,7 @@ where
 
 /// STS `GetCallerIdentity`: `(account, arn)`.
 pub async fn caller_identity(config: &SdkConfig) -> Result<(String, String), FetchError> {
-    let started = std::time::Instant::now();
-    let client = aws_sdk_sts::Client::new(config);
-    tracing::debug!(elapsed_us = started.elapsed().as_micros(), "STS client built");
-    let out = client.get_caller_identity().send().await.map_err(fetch_error)?;
-    tracing::debug!(elapsed_us = started.elapsed().as_micros(), "GetCallerIdentity answered");
+    let out = aws_sdk_sts::Client::new(config).get_caller_identity().send().await.map_err(fetch_error)?;
     Ok((out.account().unwrap_or_default().to_owned(), out.arn().unwrap_or_default().to_owned()))
 }
 

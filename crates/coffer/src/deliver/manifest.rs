@@ -5,7 +5,6 @@
 use super::SourceArgs;
 use crate::connect::ConnectArgs;
 use crate::ui;
-use anyhow::bail;
 use clap::{Args, Subcommand};
 use coffer_core::manifest::{EcsKeyValue, EcsSecret};
 use serde::Serialize;
@@ -54,7 +53,7 @@ Example:
   coffer manifest render --svc api --env test")]
 struct RenderArgs {
     #[command(flatten)]
-    source: SourceArgs,
+    source: ManifestSource,
 
     /// Environment whose overrides apply
     #[arg(short, long)]
@@ -68,6 +67,40 @@ struct RenderArgs {
     connect: ConnectArgs,
 }
 
+/// A manifest, as [`SourceArgs`] names one (no task definition here).
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("manifest_source").required(true).args(["svc", "manifest"])))]
+struct ManifestSource {
+    /// Name of the application [default: the workspace's application]
+    #[arg(short, long)]
+    app: Option<String>,
+
+    /// Service or job whose manifest copilot/NAME/manifest.yml (found through
+    /// copilot/.workspace) is rendered
+    #[arg(long, value_name = "NAME")]
+    svc: Option<String>,
+
+    /// A Copilot manifest file
+    #[arg(long, value_name = "FILE")]
+    manifest: Option<std::path::PathBuf>,
+
+    /// Only this container [default: every container]
+    #[arg(long, value_name = "NAME")]
+    container: Option<String>,
+}
+
+impl ManifestSource {
+    fn to_source(&self) -> SourceArgs {
+        SourceArgs {
+            app: self.app.clone(),
+            svc: self.svc.clone(),
+            manifest: self.manifest.clone(),
+            task_def: None,
+            container: self.container.clone(),
+        }
+    }
+}
+
 pub async fn run(cmd: ManifestCommand) -> anyhow::Result<()> {
     match cmd.command {
         ManifestSubcommand::Render(args) => render(args).await,
@@ -75,11 +108,8 @@ pub async fn run(cmd: ManifestCommand) -> anyhow::Result<()> {
 }
 
 async fn render(args: RenderArgs) -> anyhow::Result<()> {
-    if args.source.task_def.is_some() {
-        bail!("`manifest render` renders a Copilot manifest: pass --svc or --manifest");
-    }
     let scope = super::scope_of(&args.connect).await?;
-    let at = super::locate_manifest(&args.source)?;
+    let at = super::locate_manifest(&args.source.to_source())?;
     let workload = super::read_workload(&at, &args.env)?;
     let mut containers = workload.render(&scope)?;
     if let Some(name) = &args.source.container {

@@ -252,7 +252,7 @@ pub struct Reader {
 /// Where secrets live, opened.
 pub enum Backend {
     Embedded { store: Store, lock: Option<std::fs::File>, scope: Scope, sources: Mutex<Vec<Arc<EmbeddedSource>>> },
-    Remote { config: coffer_remote::resolve::SdkConfig, scope: Scope, caller_arn: String },
+    Remote { config: Box<coffer_remote::resolve::SdkConfig>, scope: Scope, caller_arn: String },
 }
 
 fn user_agent() -> String {
@@ -282,6 +282,12 @@ fn remote_options(connect: &ConnectArgs) -> RemoteOptions {
     }
 }
 
+/// The embedded backend's account and region, known before anything is opened; `None` for
+/// the remote backend (its account comes from STS).
+pub fn embedded_scope_hint(connect: &ConnectArgs) -> anyhow::Result<Option<Scope>> {
+    if connect.is_remote() { Ok(None) } else { embedded_scope(connect).map(Some) }
+}
+
 /// The account and region secrets are rendered for, without opening anything more than needed:
 /// embedded from the settings; remote from STS GetCallerIdentity and the configured region.
 pub async fn scope_of(connect: &ConnectArgs) -> anyhow::Result<Scope> {
@@ -304,7 +310,7 @@ impl Backend {
                 .await
                 .map_err(|e| anyhow!("get caller identity: {e}"))?;
             let scope = Scope::new(account, coffer_remote::resolve::config_region(&config));
-            return Ok(Backend::Remote { config, scope, caller_arn });
+            return Ok(Backend::Remote { config: Box::new(config), scope, caller_arn });
         }
         let scope = embedded_scope(connect)?;
         let store_args = StoreArgs { data_dir: connect.data_dir.clone(), database_url: connect.database_url.clone() };
@@ -334,7 +340,7 @@ impl Backend {
                 Reader { source, who }
             }
             Backend::Remote { config, caller_arn, .. } => Reader {
-                source: Arc::new(RemoteSecretSource::new(config.clone(), caller_arn.clone())),
+                source: Arc::new(RemoteSecretSource::new((**config).clone(), caller_arn.clone())),
                 who: caller_arn.clone(),
             },
         }
@@ -374,27 +380,28 @@ impl Backend {
     /// synced; then closes the store, unless `exec_follows`. Call before the process ends or
     /// `exec`s.
     ///
-    /// Before an `exec` a SQLite store is left open on purpose: closing would checkpoint the
-    /// WAL and delete it (more fsyncs now, and a WAL to re-create and a directory to fsync at
-    /// the next run) and buys nothing — every transaction is already durable
-    /// (`synchronous=FULL`). `exec` closes every descriptor (all are close-on-exec), exactly
-    /// as when a process ends, and the next opener (or a running server) carries on. A
-    /// PostgreSQL store is closed either way.
-    pub async fn finish(self, exec_follows: bool) {
-        if let Backend::Embedded { store, lock, sources, .. } = self {
-            let started = std::time::Instant::now();
-            let sources = sources.into_inner().unwrap_or_default();
-            let events: Vec<_> = sources.iter().flat_map(|s| s.take_audit_events()).collect();
-            if let Err(e) = store.audit_append(&events).await {
-                tracing::error!(error = %e, events = events.len(), "cannot write the audit trail");
-            }
-            tracing::debug!(elapsed_us = started.elapsed().as_micros(), "audit written");
-            if !exec_follows || store.backend() != coffer_store::Backend::Sqlite {
-                store.close().await;
-                tracing::debug!(elapsed_us = started.elapsed().as_micros(), "store closed");
-            }
-            drop(lock);
+    /// Before an `exec` a SQLite store is left open on purpose, and handed back to be kept
+    /// until the `exec`: closing would checkpoint the WAL and delete it (more fsyncs now, and a
+    /// WAL to re-create and a directory to fsync at the next run) and buys nothing — every
+    /// transaction is already durable (`synchronous=FULL`). `exec` closes every descriptor
+    /// (all are close-on-exec), exactly as when a process ends, and the next opener (or a
+    /// running server) carries on. A PostgreSQL store is closed either way.
+    pub async fn finish(self, exec_follows: bool) -> Option<Store> {
+        let Backend::Embedded { store, lock, sources, .. } = self else { return None };
+        let started = std::time::Instant::now();
+        let sources = sources.into_inner().unwrap_or_default();
+        let events: Vec<_> = sources.iter().flat_map(|s| s.take_audit_events()).collect();
+        if let Err(e) = store.audit_append(&events).await {
+            tracing::error!(error = %e, events = events.len(), "cannot write the audit trail");
         }
+        tracing::debug!(elapsed_us = started.elapsed().as_micros(), "audit written");
+        drop(lock);
+        if exec_follows && store.backend() == coffer_store::Backend::Sqlite {
+            return Some(store);
+        }
+        store.close().await;
+        tracing::debug!(elapsed_us = started.elapsed().as_micros(), "store closed");
+        None
     }
 }
 

@@ -77,20 +77,29 @@ struct Prepared {
 
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let backend = Backend::open(&args.connect).await?;
+    // Embedded, the manifest is read and rendered while the store opens.
+    let (backend, container) = match super::embedded_scope_hint(&args.connect)? {
+        Some(scope) => {
+            let (source, env) = (args.source.clone(), args.env.clone());
+            let load = tokio::task::spawn_blocking(move || super::load(&source, env.as_deref(), &scope));
+            let (backend, container) = tokio::join!(Backend::open(&args.connect), load);
+            (backend?, Some(container.unwrap_or_else(|e| Err(anyhow::anyhow!("reading the manifest failed: {e}")))))
+        }
+        None => (Backend::open(&args.connect).await?, None),
+    };
     tracing::debug!(elapsed_us = started.elapsed().as_micros(), "backend open");
-    let prepared = prepare(&backend, &args).await;
+    let prepared = prepare(&backend, &args, container).await;
     tracing::debug!(elapsed_us = started.elapsed().as_micros(), "secrets resolved");
     // The audit trail is written before anything else happens: `exec` leaves no process
     // behind to do it.
     let exec_follows = !args.dry_run && prepared.is_ok();
-    backend.finish(exec_follows).await;
-    tracing::debug!(elapsed_us = started.elapsed().as_micros(), "audit written");
+    let _store_until_exec = backend.finish(exec_follows).await;
     let prepared = prepared?;
     if args.dry_run {
         print_plan(&prepared, &args);
         return Ok(());
     }
+    tracing::debug!(elapsed_us = started.elapsed().as_micros(), "exec");
     exec(&args.command, &prepared.env, args.pristine)
 }
 
@@ -113,9 +122,17 @@ fn check_command(args: &RunArgs) -> Option<String> {
     Some(cmd)
 }
 
-async fn prepare(backend: &Backend, args: &RunArgs) -> anyhow::Result<Prepared> {
+/// `container`: already loaded (for the backend's scope), or not yet.
+async fn prepare(
+    backend: &Backend,
+    args: &RunArgs,
+    container: Option<anyhow::Result<super::Container>>,
+) -> anyhow::Result<Prepared> {
     let scope = backend.scope().clone();
-    let container = super::load(&args.source, args.env.as_deref(), &scope)?;
+    let container = match container {
+        Some(c) => c?,
+        None => super::load(&args.source, args.env.as_deref(), &scope)?,
+    };
     let reader = match &args.env {
         Some(env) => {
             let app = container.app.as_deref().context(super::NO_APP)?;
@@ -124,7 +141,6 @@ async fn prepare(backend: &Backend, args: &RunArgs) -> anyhow::Result<Prepared> 
         None => backend.as_caller(),
     };
     let (requests, mut failures) = container.classify(&scope.region);
-    tracing::debug!("identity ready");
     let resolution = resolve(reader.source.clone(), &requests).await;
     failures.extend(resolution.failures.iter().cloned());
     if !failures.is_empty() {
@@ -134,7 +150,7 @@ async fn prepare(backend: &Backend, args: &RunArgs) -> anyhow::Result<Prepared> 
         };
         let mut report = format!(
             "cannot start {program}: {} of container {} ({}) could not be read by {}:",
-            if failures.len() == 1 { "a secret".to_owned() } else { "secrets".to_owned() },
+            if failures.len() == 1 { "a secret" } else { "secrets" },
             container.name,
             container.origin,
             reader.who
