@@ -251,7 +251,7 @@ pub struct Reader {
 
 /// Where secrets live, opened.
 pub enum Backend {
-    Embedded { store: Store, lock: Option<std::fs::File>, scope: Scope, sources: Mutex<Vec<Arc<EmbeddedSource>>> },
+    Embedded { store: Store, lock: std::fs::File, scope: Scope, sources: Mutex<Vec<Arc<EmbeddedSource>>> },
     Remote { config: Box<coffer_remote::resolve::SdkConfig>, scope: Scope, caller_arn: String },
 }
 
@@ -318,7 +318,7 @@ impl Backend {
         let dir = store_args.data_dir()?;
         let lock = lock_data_dir(&dir, LockMode::Shared)?;
         let store = store_args.open(keyring).await?;
-        Ok(Backend::Embedded { store, lock: Some(lock), scope, sources: Mutex::default() })
+        Ok(Backend::Embedded { store, lock, scope, sources: Mutex::default() })
     }
 
     pub fn scope(&self) -> &Scope {
@@ -386,7 +386,7 @@ impl Backend {
     /// transaction is already durable (`synchronous=FULL`). `exec` closes every descriptor
     /// (all are close-on-exec), exactly as when a process ends, and the next opener (or a
     /// running server) carries on. A PostgreSQL store is closed either way.
-    pub async fn finish(self, exec_follows: bool) -> Option<Store> {
+    pub async fn finish(self, exec_follows: bool) -> Option<KeptOpen> {
         let Backend::Embedded { store, lock, sources, .. } = self else { return None };
         let started = std::time::Instant::now();
         let sources = sources.into_inner().unwrap_or_default();
@@ -395,14 +395,19 @@ impl Backend {
             tracing::error!(error = %e, events = events.len(), "cannot write the audit trail");
         }
         tracing::debug!(elapsed_us = started.elapsed().as_micros(), "audit written");
-        drop(lock);
         if exec_follows && store.backend() == coffer_store::Backend::Sqlite {
-            return Some(store);
+            return Some(KeptOpen { _store: store, _lock: lock });
         }
         store.close().await;
         tracing::debug!(elapsed_us = started.elapsed().as_micros(), "store closed");
         None
     }
+}
+
+/// The store and the data directory's lock, held until `exec` closes them.
+pub struct KeptOpen {
+    _store: Store,
+    _lock: std::fs::File,
 }
 
 #[cfg(test)]
