@@ -14,7 +14,7 @@ fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (services, ctx) = rt.block_on(async {
-        let options = StoreOptions { database_url: None, data_dir: dir.path().to_owned() };
+        let options = StoreOptions { database_url: None, data_dir: dir.path().to_owned(), ..Default::default() };
         let store = Store::open(&options, Keyring::new(MasterKey::generate().unwrap())).await.unwrap();
         let services = coffer_api::Services::new(store);
         let ctx = RequestContext::root(Scope::new("000000000000", "us-east-1"), "bench");

@@ -3,7 +3,7 @@
 //! never waits for an audit fsync. Shutdown flushes what is queued.
 
 use coffer_store::Store;
-use coffer_store::audit::AuditEvent;
+use coffer_store::audit::{AuditEvent, Durability};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
@@ -63,7 +63,7 @@ async fn run(store: Store, mut lines: AuditLines, mut rx: mpsc::UnboundedReceive
         }
         // Retry once: a transient database error should not lose the trail.
         for attempt in 0..2 {
-            match store.audit_append(&batch).await {
+            match store.audit_append(&batch, Durability::Synced).await {
                 Ok(()) => break,
                 Err(e) if attempt == 0 => tracing::warn!(error = %e, "audit append failed; retrying"),
                 Err(e) => tracing::error!(error = %e, events = batch.len(), "audit append failed; events lost"),

@@ -298,8 +298,8 @@ pub enum AssumeError {
 /// can open the data directory is the account root already.)
 ///
 /// Every call is audited like a request to `coffer serve`; the events are kept in memory until
-/// [`EmbeddedSource::flush_audit`] appends them, synchronously (a process about to `exec`
-/// has no background writer to wait for).
+/// the caller takes them ([`EmbeddedSource::take_audit_events`]) and appends them itself (a
+/// process about to `exec` has no background writer to wait for).
 pub struct EmbeddedSource {
     services: Services,
     store: Store,
@@ -418,11 +418,6 @@ impl EmbeddedSource {
     /// Takes the events recorded so far, to append them (with others) in one transaction.
     pub fn take_audit_events(&self) -> Vec<AuditEvent> {
         self.events.lock().map(|mut e| std::mem::take(&mut *e)).unwrap_or_default()
-    }
-
-    /// Appends the recorded events to the store's audit trail, now.
-    pub async fn flush_audit(&self) -> Result<(), StoreError> {
-        self.store.audit_append(&self.take_audit_events()).await
     }
 }
 

@@ -74,7 +74,7 @@ async fn open(trust: TrustCheck, pg_server: Option<&str>) -> Env {
             (Some(with_database(server, &name)), Some(PgDb { server: server.to_owned(), name }))
         }
     };
-    let options = StoreOptions { database_url, data_dir: dir.path().to_owned() };
+    let options = StoreOptions { database_url, data_dir: dir.path().to_owned(), ..Default::default() };
     let store = Store::open(&options, Keyring::new(MasterKey::generate().unwrap())).await.unwrap();
     let backend = store.backend().name();
     Env { iam: Iam::new(store.clone()), sts: Sts::new(store.clone(), trust), store, backend, _dir: dir, _pg: pg }
@@ -1102,7 +1102,7 @@ async fn sts_uses_the_plugged_trust_check_and_authorizer() {
 #[tokio::test]
 async fn access_keys_survive_master_key_rotation() {
     let dir = tempfile::tempdir().unwrap();
-    let options = StoreOptions { database_url: None, data_dir: dir.path().to_owned() };
+    let options = StoreOptions { database_url: None, data_dir: dir.path().to_owned(), ..Default::default() };
     let old = MasterKey::generate().unwrap();
     let old_copy = MasterKey::from_bytes(old.material());
     let store = Store::open(&options, Keyring::new(old)).await.unwrap();

@@ -225,6 +225,11 @@ async fn selectors_get_parameters_and_delete() {
         let mut invalid = out.invalid_parameters().to_vec();
         invalid.sort();
         assert_eq!(invalid, vec!["/app/key:9".to_owned(), "/nope".to_owned()]);
+        // One batch naming one parameter three ways: each reference answered on its own.
+        let out = ssm.get_parameters().names("/app/key:prod").names("/app/key:1").names("/app/key").send().await.unwrap();
+        let got: Vec<_> = out.parameters().iter().map(|p| (p.value().unwrap(), p.version(), p.selector())).collect();
+        assert_eq!(got, vec![("v2", 2, None), ("v1", 1, Some(":1")), ("v1", 1, Some(":prod"))]);
+        assert!(out.invalid_parameters().is_empty());
 
         let eleven: Vec<String> = (0..11).map(|i| format!("n{i}")).collect();
         let (c, m) = err!(ssm.get_parameters().set_names(Some(eleven.clone())).send());

@@ -4,11 +4,12 @@
 //! content, and `audit_head` holds the sequence number and hash of the last record, so an
 //! edited, deleted, reordered or truncated record breaks verification.
 
-use crate::db::Store;
+use crate::db::{Backend, Store};
 use crate::error::StoreError;
 use coffer_core::Timestamp;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use sqlx::AnyConnection;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -111,56 +112,93 @@ fn record(row: &AnyRow) -> Result<AuditRecord, StoreError> {
     })
 }
 
+/// When an append is on disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// Synced before the append returns: survives a power cut.
+    Synced,
+    /// Written before it returns (a crash of the process cannot lose it), synced with the
+    /// next synced write or checkpoint: a power cut or OS crash in between can lose it. For
+    /// `coffer run`, whose audit write sits between resolution and `exec`; CloudTrail
+    /// itself delivers events minutes later.
+    Deferred,
+}
+
+/// Appends `events` after the chain's head, inside the caller's transaction.
+async fn append(conn: &mut AnyConnection, events: &[AuditEvent]) -> Result<(), StoreError> {
+    // Locks the head row: appends from several servers serialize here.
+    let head =
+        sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash").fetch_one(&mut *conn).await?;
+    let mut seq: i64 = head.try_get("seq")?;
+    let mut prev: String = head.try_get("hash")?;
+    for event in events {
+        seq += 1;
+        let hash = chain_hash(seq, event, &prev);
+        let resources = serde_json::to_string(&event.resources).unwrap_or_else(|_| "[]".into());
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at_ms, request_id, account, region, principal_arn, access_key_id, source_ip, \
+             user_agent, event_source, event_name, resources, error_code, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        )
+        .bind(seq)
+        .bind(event.time.millis())
+        .bind(&event.request_id)
+        .bind(&event.account)
+        .bind(&event.region)
+        .bind(&event.principal_arn)
+        .bind(&event.access_key_id)
+        .bind(&event.source_ip)
+        .bind(&event.user_agent)
+        .bind(&event.event_source)
+        .bind(&event.event_name)
+        .bind(resources)
+        .bind(&event.error_code)
+        .bind(&prev)
+        .bind(&hash)
+        .execute(&mut *conn)
+        .await?;
+        prev = hash;
+    }
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(seq)
+        .bind(&prev)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 const COLUMNS: &str = "seq, at_ms, request_id, account, region, principal_arn, access_key_id, source_ip, user_agent, \
                        event_source, event_name, resources, error_code, prev_hash, hash";
 
 impl Store {
     /// Appends events in order, in one transaction, extending the chain.
-    pub async fn audit_append(&self, events: &[AuditEvent]) -> Result<(), StoreError> {
+    pub async fn audit_append(&self, events: &[AuditEvent], durability: Durability) -> Result<(), StoreError> {
         if events.is_empty() {
             return Ok(());
         }
-        let mut tx = self.begin().await?;
-        // Locks the head row: appends from several servers serialize here.
-        let head = sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
-            .fetch_one(&mut *tx.tx)
-            .await?;
-        let mut seq: i64 = head.try_get("seq")?;
-        let mut prev: String = head.try_get("hash")?;
-        for event in events {
-            seq += 1;
-            let hash = chain_hash(seq, event, &prev);
-            let resources = serde_json::to_string(&event.resources).unwrap_or_else(|_| "[]".into());
-            sqlx::query(
-                "INSERT INTO audit_log (seq, at_ms, request_id, account, region, principal_arn, access_key_id, source_ip, \
-                 user_agent, event_source, event_name, resources, error_code, prev_hash, hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-            )
-            .bind(seq)
-            .bind(event.time.millis())
-            .bind(&event.request_id)
-            .bind(&event.account)
-            .bind(&event.region)
-            .bind(&event.principal_arn)
-            .bind(&event.access_key_id)
-            .bind(&event.source_ip)
-            .bind(&event.user_agent)
-            .bind(&event.event_source)
-            .bind(&event.event_name)
-            .bind(resources)
-            .bind(&event.error_code)
-            .bind(&prev)
-            .bind(&hash)
-            .execute(&mut *tx.tx)
-            .await?;
-            prev = hash;
+        match (durability, self.backend()) {
+            (Durability::Synced, _) => {
+                let mut tx = self.begin().await?;
+                append(&mut tx.tx, events).await?;
+                tx.commit().await
+            }
+            (Durability::Deferred, Backend::Postgres) => {
+                let mut tx = self.begin().await?;
+                sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx.tx).await?;
+                append(&mut tx.tx, events).await?;
+                tx.commit().await
+            }
+            (Durability::Deferred, Backend::Sqlite) => {
+                // SQLite sets durability per connection, and not inside a transaction: this
+                // connection is relaxed for one commit, then closed rather than pooled.
+                let mut conn = self.writer().acquire().await?;
+                conn.close_on_drop();
+                sqlx::raw_sql("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
+                let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
+                append(&mut tx, events).await?;
+                Ok(tx.commit().await?)
+            }
         }
-        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-            .bind(seq)
-            .bind(&prev)
-            .execute(&mut *tx.tx)
-            .await?;
-        tx.commit().await
     }
 
     /// Records matching `query`, newest first.

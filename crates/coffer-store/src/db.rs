@@ -12,12 +12,42 @@ use std::time::Duration;
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// Where the data lives.
-#[derive(Clone, Debug)]
+/// Where the data lives, and how it will be used.
+#[derive(Clone, Debug, Default)]
 pub struct StoreOptions {
     /// `postgres://…`; `None` means the embedded SQLite file `<data_dir>/coffer.db`.
     pub database_url: Option<String>,
     pub data_dir: PathBuf,
+    pub concurrency: Concurrency,
+}
+
+/// How many connections the store may open.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Concurrency {
+    /// A server: many requests at once, so a pool of readers (and of PostgreSQL connections).
+    #[default]
+    Server,
+    /// One command that reads a little and exits (`coffer run` sits on every process start):
+    /// one reader besides the writer. Each further SQLite connection costs a thread and a
+    /// schema parse, each PostgreSQL one a login — more than the reads it would overlap.
+    Command,
+}
+
+impl Concurrency {
+    fn readers(self) -> u32 {
+        match self {
+            Concurrency::Server => 4,
+            Concurrency::Command => 1,
+        }
+    }
+
+    fn postgres_connections(self) -> u32 {
+        match self {
+            Concurrency::Server => 16,
+            // A read may run while a write transaction holds the other connection.
+            Concurrency::Command => 2,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +87,10 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// A WAL this long (about 250 pages, a few dozen `coffer run`s' audit records) is emptied by
+/// [`Store::trim_wal`]: reading it at open costs little, emptying it now and then one fsync.
+pub const WAL_TRIM_BYTES: u64 = 1 << 20;
+
 const SQLITE_PRAGMAS: &str =
     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
 
@@ -67,14 +101,14 @@ impl Store {
         let (write, read, backend) = match options.database_url.as_deref() {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 let pool = AnyPoolOptions::new()
-                    .max_connections(16)
+                    .max_connections(options.concurrency.postgres_connections())
                     .acquire_timeout(Duration::from_secs(30))
                     .connect(url)
                     .await?;
                 (pool.clone(), pool, Backend::Postgres)
             }
             Some(url) if url.starts_with("sqlite:") => {
-                let (w, r) = Self::sqlite_pools(url).await?;
+                let (w, r) = Self::sqlite_pools(url, options.concurrency).await?;
                 (w, r, Backend::Sqlite)
             }
             Some(_) => return Err(StoreError::UnsupportedUrl),
@@ -82,7 +116,7 @@ impl Store {
                 std::fs::create_dir_all(&options.data_dir)
                     .map_err(|source| StoreError::DataDir { path: options.data_dir.display().to_string(), source })?;
                 let url = format!("sqlite://{}?mode=rwc", options.data_dir.join("coffer.db").display());
-                let (w, r) = Self::sqlite_pools(&url).await?;
+                let (w, r) = Self::sqlite_pools(&url, options.concurrency).await?;
                 (w, r, Backend::Sqlite)
             }
         };
@@ -92,6 +126,7 @@ impl Store {
             // "table already exists". Migrating under the file's write lock (BEGIN IMMEDIATE;
             // the migrator's own transactions nest as savepoints) makes the second wait, then
             // find everything applied.
+            Backend::Sqlite if sqlite_schema_current(&read).await => {}
             Backend::Sqlite => {
                 let mut tx = write.begin_with("BEGIN IMMEDIATE").await?;
                 // `run_direct` is `run` minus `Acquire`, whose lifetimes make `open`'s future
@@ -105,15 +140,19 @@ impl Store {
         Ok(Self { inner: Arc::new(Inner { write, read, keyring, backend }) })
     }
 
-    async fn sqlite_pools(url: &str) -> Result<(AnyPool, AnyPool), StoreError> {
+    async fn sqlite_pools(url: &str, concurrency: Concurrency) -> Result<(AnyPool, AnyPool), StoreError> {
         let options = |max: u32| {
-            AnyPoolOptions::new().max_connections(max).acquire_timeout(Duration::from_secs(60)).after_connect(
-                |conn, _| Box::pin(async move { sqlx::raw_sql(SQLITE_PRAGMAS).execute(conn).await.map(|_| ()) }),
-            )
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(Duration::from_secs(60))
+                // A file cannot drop a connection; pinging it would double every query's round
+                // trip to its worker thread.
+                .test_before_acquire(false)
+                .after_connect(|conn, _| {
+                    Box::pin(async move { sqlx::raw_sql(SQLITE_PRAGMAS).execute(conn).await.map(|_| ()) })
+                })
         };
-        let write = options(1).connect(url).await?;
-        let read = options(4).connect(url).await?;
-        Ok((write, read))
+        Ok(tokio::try_join!(options(1).connect(url), options(concurrency.readers()).connect(url))?)
     }
 
     pub fn backend(&self) -> Backend {
@@ -126,6 +165,10 @@ impl Store {
 
     pub(crate) fn reader(&self) -> &AnyPool {
         &self.inner.read
+    }
+
+    pub(crate) fn writer(&self) -> &AnyPool {
+        &self.inner.write
     }
 
     /// Starts a write transaction. On SQLite it takes the write lock up front
@@ -148,6 +191,25 @@ impl Store {
     pub async fn close(&self) {
         self.inner.read.close().await;
         self.inner.write.close().await;
+    }
+
+    /// Empties a SQLite WAL grown past [`WAL_TRIM_BYTES`]; for a process that ends without
+    /// closing the store (`coffer run` `exec`s with it open, to spare the last-close checkpoint
+    /// its fsyncs). Needed because when no process holds the database open between runs, each
+    /// opener rebuilds the WAL index from the whole WAL, losing what was checkpointed, so the
+    /// WAL never restarts and every open reads more of it.
+    pub async fn trim_wal(&self) -> Result<(), StoreError> {
+        if self.inner.backend != Backend::Sqlite {
+            return Ok(());
+        }
+        let row =
+            sqlx::query("SELECT file FROM pragma_database_list WHERE name = 'main'").fetch_one(self.reader()).await?;
+        let file: String = row.try_get("file")?;
+        let wal_len = std::fs::metadata(format!("{file}-wal")).map(|m| m.len()).unwrap_or(0);
+        if wal_len > WAL_TRIM_BYTES {
+            sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)").execute(self.writer()).await?;
+        }
+        Ok(())
     }
 
     /// Re-wraps every data key that the keyring's active key did not seal. Returns how many
@@ -201,6 +263,22 @@ impl Store {
     }
 }
 
+/// Whether every migration this build knows is applied, unchanged, and no other one: then
+/// opening needs no write lock (every `coffer run` opens the store). Anything else takes the
+/// migrator's own path, which applies what is missing and reports what is wrong.
+async fn sqlite_schema_current(read: &AnyPool) -> bool {
+    let Ok(rows) =
+        sqlx::query("SELECT version, checksum FROM _sqlx_migrations WHERE success = TRUE").fetch_all(read).await
+    else {
+        return false;
+    };
+    let mut applied: Vec<(i64, Vec<u8>)> =
+        rows.iter().filter_map(|r| Some((r.try_get("version").ok()?, r.try_get("checksum").ok()?))).collect();
+    applied.sort();
+    let known: Vec<(i64, Vec<u8>)> = SQLITE_MIGRATIONS.iter().map(|m| (m.version, m.checksum.to_vec())).collect();
+    applied == known
+}
+
 /// Every table that holds sealed values (they all have `id`, `wrapped_key`, `master_key_id`).
 const SEALED_TABLES: [&str; 3] = ["ssm_parameter_versions", "sm_secret_versions", "iam_access_keys"];
 
@@ -218,4 +296,10 @@ impl WriteTx {
     pub(crate) fn seal(&self, plaintext: &[u8], binding: &Binding<'_>) -> Result<Sealed, StoreError> {
         Ok(self.keyring.seal(plaintext, binding)?)
     }
+}
+
+/// Two text columns of each row, as pairs.
+pub(crate) fn pairs(rows: &[sqlx::any::AnyRow], a: &str, b: &str) -> Result<Vec<(String, String)>, StoreError> {
+    use sqlx::Row as _;
+    rows.iter().map(|r| Ok((r.try_get(a)?, r.try_get(b)?))).collect()
 }

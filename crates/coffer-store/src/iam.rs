@@ -7,8 +7,9 @@
 //! access key id; a session token is never stored, only its SHA-256.
 
 use crate::crypto::{Binding, Sealed};
-use crate::db::{Store, WriteTx};
+use crate::db::{Store, WriteTx, pairs};
 use crate::error::StoreError;
+use crate::tags::IAM_TAGS;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::Engine as _;
 use coffer_core::Timestamp;
@@ -208,10 +209,6 @@ fn key_meta(row: &AnyRow) -> Result<AccessKeyMeta, StoreError> {
     })
 }
 
-fn pairs(rows: &[AnyRow], a: &str, b: &str) -> Result<Vec<(String, String)>, StoreError> {
-    rows.iter().map(|r| Ok((r.try_get(a)?, r.try_get(b)?))).collect()
-}
-
 /// Which principals a listing covers.
 #[derive(Clone, Debug)]
 pub struct PrincipalListing<'a> {
@@ -267,12 +264,7 @@ impl Store {
     }
 
     pub async fn iam_tags(&self, principal_id: i64) -> Result<Vec<(String, String)>, StoreError> {
-        let rows =
-            sqlx::query("SELECT tag_key, tag_value FROM iam_principal_tags WHERE principal_id = $1 ORDER BY tag_key")
-                .bind(principal_id)
-                .fetch_all(self.reader())
-                .await?;
-        pairs(&rows, "tag_key", "tag_value")
+        IAM_TAGS.list(self.reader(), principal_id).await
     }
 
     /// An inline policy's document.
@@ -451,34 +443,15 @@ impl WriteTx {
     }
 
     pub async fn iam_tags(&mut self, principal_id: i64) -> Result<Vec<(String, String)>, StoreError> {
-        let rows =
-            sqlx::query("SELECT tag_key, tag_value FROM iam_principal_tags WHERE principal_id = $1 ORDER BY tag_key")
-                .bind(principal_id)
-                .fetch_all(&mut *self.tx)
-                .await?;
-        pairs(&rows, "tag_key", "tag_value")
+        IAM_TAGS.list(&mut *self.tx, principal_id).await
     }
 
     pub async fn iam_put_tag(&mut self, principal_id: i64, key: &str, value: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO iam_principal_tags (principal_id, tag_key, tag_value) VALUES ($1, $2, $3) \
-             ON CONFLICT (principal_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
-        )
-        .bind(principal_id)
-        .bind(key)
-        .bind(value)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        IAM_TAGS.put(&mut *self.tx, principal_id, key, value).await
     }
 
     pub async fn iam_remove_tag(&mut self, principal_id: i64, key: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM iam_principal_tags WHERE principal_id = $1 AND tag_key = $2")
-            .bind(principal_id)
-            .bind(key)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
+        IAM_TAGS.remove(&mut *self.tx, principal_id, key).await
     }
 
     /// All inline policies of a principal, `(name, document)` sorted by name.

@@ -18,7 +18,8 @@ pub mod iam;
 pub mod master_key;
 pub mod secrets;
 pub mod ssm;
+mod tags;
 
 pub use crypto::{Binding, CryptoError, Keyring, MasterKey, Sealed};
-pub use db::{Backend, Store, StoreOptions, WriteTx};
+pub use db::{Backend, Concurrency, Store, StoreOptions, WAL_TRIM_BYTES, WriteTx};
 pub use error::StoreError;

@@ -9,8 +9,9 @@
 //! secret inside the same transaction: versions, labels and tags never change half-way.
 
 use crate::crypto::{Binding, Sealed};
-use crate::db::{Store, WriteTx};
+use crate::db::{Store, WriteTx, pairs};
 use crate::error::StoreError;
+use crate::tags::SM_TAGS;
 use coffer_core::{Scope, SecretBytes, Timestamp};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -197,10 +198,6 @@ fn version_info(row: &AnyRow) -> Result<VersionInfo, StoreError> {
     })
 }
 
-fn pairs(rows: &[AnyRow], a: &str, b: &str) -> Result<Vec<(String, String)>, StoreError> {
-    rows.iter().map(|r| Ok((r.try_get(a)?, r.try_get(b)?))).collect()
-}
-
 fn triples(rows: &[AnyRow], b: &str, c: &str) -> Result<Vec<(i64, String, String)>, StoreError> {
     rows.iter().map(|r| Ok((r.try_get("secret_id")?, r.try_get(b)?, r.try_get(c)?))).collect()
 }
@@ -259,11 +256,7 @@ impl Store {
 
     /// `(key, value)` pairs in the order the keys were first added.
     pub async fn sm_tags(&self, secret_id: i64) -> Result<Vec<(String, String)>, StoreError> {
-        let rows = sqlx::query("SELECT tag_key, tag_value FROM sm_secret_tags WHERE secret_id = $1 ORDER BY position")
-            .bind(secret_id)
-            .fetch_all(self.reader())
-            .await?;
-        pairs(&rows, "tag_key", "tag_value")
+        SM_TAGS.list(self.reader(), secret_id).await
     }
 
     /// Every secret in `scope`, by id (creation order). Listing filters and sorts above this.
@@ -435,11 +428,7 @@ impl WriteTx {
 
     /// `(key, value)` pairs in tag order.
     pub async fn sm_tags(&mut self, secret_id: i64) -> Result<Vec<(String, String)>, StoreError> {
-        let rows = sqlx::query("SELECT tag_key, tag_value FROM sm_secret_tags WHERE secret_id = $1 ORDER BY position")
-            .bind(secret_id)
-            .fetch_all(&mut *self.tx)
-            .await?;
-        pairs(&rows, "tag_key", "tag_value")
+        SM_TAGS.list(&mut *self.tx, secret_id).await
     }
 
     /// Seals `value` and stores it as version `version_id` (no labels yet). Returns its sequence number.
@@ -536,12 +525,7 @@ impl WriteTx {
     }
 
     pub async fn sm_remove_tag(&mut self, secret_id: i64, key: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sm_secret_tags WHERE secret_id = $1 AND tag_key = $2")
-            .bind(secret_id)
-            .bind(key)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
+        SM_TAGS.remove(&mut *self.tx, secret_id, key).await
     }
 
     /// Replaces description, KMS key id and type.

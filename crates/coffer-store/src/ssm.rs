@@ -3,9 +3,11 @@
 use crate::crypto::{Binding, Sealed};
 use crate::db::{Store, WriteTx};
 use crate::error::StoreError;
+use crate::tags::SSM_TAGS;
 use coffer_core::{Scope, SecretBytes, Timestamp};
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use std::collections::HashMap;
 
 /// A parameter's identity row.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +49,12 @@ pub fn binding<'a>(scope: &'a Scope, name: &'a str, version: &'a str) -> Binding
 const RECORD_COLUMNS: &str = "id, name, display_name, latest_version";
 const VERSION_COLUMNS: &str = "version, param_type, tier, data_type, key_id, description, allowed_pattern, policies, \
      modified_ms, modified_by, ciphertext, wrapped_key, master_key_id";
+
+/// Parameter rows joined with their latest versions; a `WHERE` clause on `p` follows.
+const WITH_LATEST: &str = "SELECT p.id, p.name, p.display_name, p.latest_version, v.version, v.param_type, v.tier, \
+     v.data_type, v.key_id, v.description, v.allowed_pattern, v.policies, v.modified_ms, v.modified_by, v.ciphertext, \
+     v.wrapped_key, v.master_key_id \
+     FROM ssm_parameters p JOIN ssm_parameter_versions v ON v.parameter_id = p.id AND v.version = p.latest_version";
 
 fn record(row: &AnyRow) -> Result<ParameterRecord, StoreError> {
     Ok(ParameterRecord {
@@ -108,14 +116,41 @@ impl Store {
         scope: &Scope,
         name: &str,
     ) -> Result<Option<(ParameterRecord, ParameterVersion)>, StoreError> {
-        let sql = "SELECT p.id, p.name, p.display_name, p.latest_version, v.version, v.param_type, v.tier, v.data_type, \
-                   v.key_id, v.description, v.allowed_pattern, v.policies, v.modified_ms, v.modified_by, v.ciphertext, \
-                   v.wrapped_key, v.master_key_id \
-                   FROM ssm_parameters p JOIN ssm_parameter_versions v ON v.parameter_id = p.id AND v.version = p.latest_version \
-                   WHERE p.account = $1 AND p.region = $2 AND p.name = $3";
-        let row =
-            sqlx::query(sql).bind(&scope.account).bind(&scope.region).bind(name).fetch_optional(self.reader()).await?;
+        let sql = format!("{WITH_LATEST} WHERE p.account = $1 AND p.region = $2 AND p.name = $3");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&scope.account)
+            .bind(&scope.region)
+            .bind(name)
+            .fetch_optional(self.reader())
+            .await?;
         row.as_ref().map(|r| Ok((record(r)?, version(r)?))).transpose()
+    }
+
+    /// Parameters with their latest versions, for many canonical names in one query (the
+    /// GetParameters read path); names with no parameter are absent from the answer.
+    pub async fn ssm_parameters_latest(
+        &self,
+        scope: &Scope,
+        names: &[&str],
+    ) -> Result<Vec<(ParameterRecord, ParameterVersion)>, StoreError> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "{WITH_LATEST} WHERE p.account = $1 AND p.region = $2 AND p.name IN ({})",
+            crate::tags::placeholders(3, names.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&scope.account).bind(&scope.region);
+        for name in names {
+            query = query.bind(*name);
+        }
+        let rows = query.fetch_all(self.reader()).await?;
+        rows.iter().map(|r| Ok((record(r)?, version(r)?))).collect()
+    }
+
+    /// The tags of many parameters in one query, by parameter id, each list sorted by key.
+    pub async fn ssm_tags_of(&self, parameter_ids: &[i64]) -> Result<HashMap<i64, Vec<(String, String)>>, StoreError> {
+        SSM_TAGS.list_many(self.reader(), parameter_ids).await
     }
 
     pub async fn ssm_version(
@@ -173,12 +208,7 @@ impl Store {
     }
 
     pub async fn ssm_tags(&self, parameter_id: i64) -> Result<Vec<(String, String)>, StoreError> {
-        let rows =
-            sqlx::query("SELECT tag_key, tag_value FROM ssm_parameter_tags WHERE parameter_id = $1 ORDER BY tag_key")
-                .bind(parameter_id)
-                .fetch_all(self.reader())
-                .await?;
-        rows.iter().map(|r| Ok((r.try_get("tag_key")?, r.try_get("tag_value")?))).collect()
+        SSM_TAGS.list(self.reader(), parameter_id).await
     }
 
     /// Parameters with their latest version, ordered by canonical name.
@@ -192,13 +222,11 @@ impl Store {
         let prefix = listing.prefix.unwrap_or("");
         let upper = format!("{prefix}\u{7f}");
         let after = listing.after.unwrap_or("");
-        let sql = "SELECT p.id, p.name, p.display_name, p.latest_version, v.version, v.param_type, v.tier, v.data_type, \
-                   v.key_id, v.description, v.allowed_pattern, v.policies, v.modified_ms, v.modified_by, v.ciphertext, \
-                   v.wrapped_key, v.master_key_id \
-                   FROM ssm_parameters p JOIN ssm_parameter_versions v ON v.parameter_id = p.id AND v.version = p.latest_version \
-                   WHERE p.account = $1 AND p.region = $2 AND p.name >= $3 AND p.name < $4 AND p.name > $5 \
-                   ORDER BY p.name LIMIT $6";
-        let rows = sqlx::query(sql)
+        let sql = format!(
+            "{WITH_LATEST} WHERE p.account = $1 AND p.region = $2 AND p.name >= $3 AND p.name < $4 AND p.name > $5 \
+             ORDER BY p.name LIMIT $6"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(&scope.account)
             .bind(&scope.region)
             .bind(prefix)
@@ -377,33 +405,14 @@ impl WriteTx {
     }
 
     pub async fn ssm_tags(&mut self, parameter_id: i64) -> Result<Vec<(String, String)>, StoreError> {
-        let rows =
-            sqlx::query("SELECT tag_key, tag_value FROM ssm_parameter_tags WHERE parameter_id = $1 ORDER BY tag_key")
-                .bind(parameter_id)
-                .fetch_all(&mut *self.tx)
-                .await?;
-        rows.iter().map(|r| Ok((r.try_get("tag_key")?, r.try_get("tag_value")?))).collect()
+        SSM_TAGS.list(&mut *self.tx, parameter_id).await
     }
 
     pub async fn ssm_put_tag(&mut self, parameter_id: i64, key: &str, value: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO ssm_parameter_tags (parameter_id, tag_key, tag_value) VALUES ($1, $2, $3) \
-             ON CONFLICT (parameter_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
-        )
-        .bind(parameter_id)
-        .bind(key)
-        .bind(value)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        SSM_TAGS.put(&mut *self.tx, parameter_id, key, value).await
     }
 
     pub async fn ssm_remove_tag(&mut self, parameter_id: i64, key: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM ssm_parameter_tags WHERE parameter_id = $1 AND tag_key = $2")
-            .bind(parameter_id)
-            .bind(key)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
+        SSM_TAGS.remove(&mut *self.tx, parameter_id, key).await
     }
 }

@@ -4,7 +4,7 @@ mod common;
 
 use coffer_core::Timestamp;
 use coffer_store::Store;
-use coffer_store::audit::{AuditEvent, AuditQuery, ChainStatus};
+use coffer_store::audit::{AuditEvent, AuditQuery, ChainStatus, Durability};
 use common::TestDb;
 use sqlx::Executor;
 
@@ -30,8 +30,9 @@ async fn fresh(db: &TestDb) -> Store {
     let events: Vec<_> = (1..=6)
         .map(|i| event(i, if i < 4 { "arn:aws:iam::000000000000:root" } else { "arn:aws:iam::000000000000:user/bob" }))
         .collect();
-    store.audit_append(&events[..2]).await.unwrap();
-    store.audit_append(&events[2..]).await.unwrap();
+    // Both durabilities extend the same chain.
+    store.audit_append(&events[..2], Durability::Synced).await.unwrap();
+    store.audit_append(&events[2..], Durability::Deferred).await.unwrap();
     store
 }
 

@@ -39,7 +39,7 @@ async fn child_writer() {
     let count: i64 = std::env::var(CHILD_COUNT).expect(CHILD_COUNT).parse().expect(CHILD_COUNT);
     let token = std::env::var(CHILD_TOKEN).expect(CHILD_TOKEN);
     let (keyring, _) = load_keyring(&dir, None).expect("child: load keyring");
-    let options = StoreOptions { database_url: std::env::var(CHILD_DB_URL).ok(), data_dir: dir };
+    let options = StoreOptions { database_url: std::env::var(CHILD_DB_URL).ok(), data_dir: dir, ..Default::default() };
     let store = Store::open(&options, keyring).await.expect("child: open store");
     let scope = scope();
     for expected in 1..=count {

@@ -3,7 +3,7 @@
 use anyhow::Context as _;
 use clap::Args;
 use coffer_store::master_key::{KeySource, load_keyring};
-use coffer_store::{Keyring, Store, StoreOptions};
+use coffer_store::{Concurrency, Keyring, Store, StoreOptions};
 use secrecy::SecretString;
 use std::path::PathBuf;
 
@@ -46,12 +46,9 @@ impl StoreArgs {
         Ok(load_keyring(&dir, Self::env_master_key().as_ref())?)
     }
 
-    pub fn options(&self) -> anyhow::Result<StoreOptions> {
-        Ok(StoreOptions { database_url: self.database_url.clone(), data_dir: self.data_dir()? })
-    }
-
-    pub async fn open(&self, keyring: Keyring) -> anyhow::Result<Store> {
-        Store::open(&self.options()?, keyring).await.context("cannot open the store")
+    pub async fn open(&self, keyring: Keyring, concurrency: Concurrency) -> anyhow::Result<Store> {
+        let options = StoreOptions { database_url: self.database_url.clone(), data_dir: self.data_dir()?, concurrency };
+        Store::open(&options, keyring).await.context("cannot open the store")
     }
 }
 

@@ -105,7 +105,7 @@ impl ConnectArgs {
         let dir = store_args.data_dir()?;
         // Like `coffer serve`: shares the directory with servers, never with a key rotation.
         let lock = lock_data_dir(&dir, LockMode::Shared)?;
-        let store = store_args.open(keyring).await?;
+        let store = store_args.open(keyring, coffer_store::Concurrency::Command).await?;
         let backend = EmbeddedBackend::new(store, Scope::new(account, region), dir.display().to_string());
         Ok(Connection { backend: Box::new(backend), _lock: Some(lock) })
     }

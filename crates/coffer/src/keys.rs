@@ -27,7 +27,7 @@ pub async fn run(cmd: KeysCommand) -> anyhow::Result<()> {
 async fn status(args: StoreArgs) -> anyhow::Result<()> {
     let (keyring, _) = args.keyring()?;
     let active = keyring.active().id().to_owned();
-    let store = args.open(keyring).await?;
+    let store = args.open(keyring, coffer_store::Concurrency::Command).await?;
     println!("active master key: {active}");
     for (id, count) in store.master_key_usage().await? {
         println!("{id}\t{count} data keys");
@@ -40,7 +40,7 @@ async fn status(args: StoreArgs) -> anyhow::Result<()> {
 /// under another key, so retiring the old key can never strand a value.
 async fn rewrap(args: &StoreArgs, keyring: Keyring) -> anyhow::Result<(Store, u64)> {
     let active = keyring.active().id().to_owned();
-    let store = args.open(keyring).await?;
+    let store = args.open(keyring, coffer_store::Concurrency::Command).await?;
     let n = store.rewrap_all().await.context("re-wrapping data keys")?;
     let stray: Vec<_> = store.master_key_usage().await?.into_iter().filter(|(id, _)| *id != active).collect();
     if !stray.is_empty() {

@@ -97,7 +97,15 @@ fn main() -> ExitCode {
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr()) && !ui::no_color();
     tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
     ui::init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // Only the server has work for several threads; a command's calls overlap on one
+    // (starting worker threads would cost `coffer run` more than they save it).
+    let serving = matches!(cli.command, Command::Serve(_));
+    let mut builder = if serving {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

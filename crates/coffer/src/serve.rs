@@ -74,7 +74,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         std::env::var("COFFER_ROOT_ACCESS_KEY_ID").ok().filter(|v| !v.is_empty()),
         std::env::var("COFFER_ROOT_SECRET_ACCESS_KEY").ok().filter(|v| !v.is_empty()).map(SecretString::from),
     )?;
-    let store = args.store.open(keyring).await?;
+    let store = args.store.open(keyring, coffer_store::Concurrency::Server).await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;

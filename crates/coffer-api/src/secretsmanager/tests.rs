@@ -51,7 +51,9 @@ async fn open(pg_admin: Option<&str>) -> TestStore {
         }
     };
     let keyring = Keyring::new(MasterKey::generate().unwrap());
-    let store = Store::open(&StoreOptions { database_url, data_dir: dir.clone() }, keyring).await.unwrap();
+    let store = Store::open(&StoreOptions { database_url, data_dir: dir.clone(), ..Default::default() }, keyring)
+        .await
+        .unwrap();
     TestStore { store, dir, pg }
 }
 

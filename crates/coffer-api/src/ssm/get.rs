@@ -7,7 +7,7 @@ use crate::RequestContext;
 use coffer_core::AwsError;
 use coffer_core::ssm_name::{ParameterName, Selector};
 use coffer_store::ssm::{ParameterRecord, ParameterVersion};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// Why a reference named no parameter version.
 pub(super) enum Missing {
@@ -34,14 +34,34 @@ impl Ssm {
         let Some((name, selector)) = ParameterName::parse_with_selector(reference, &ctx.scope)? else {
             return Ok(Err(Missing::Parameter));
         };
+        let latest = self.store.ssm_parameter_latest(&ctx.scope, name.canonical()).await.map_err(internal)?;
+        let id = latest.as_ref().map(|(record, _)| record.id);
+        let tags = async {
+            match id {
+                Some(id) => self.store.ssm_tags(id).await,
+                None => Ok(Vec::new()),
+            }
+        };
+        self.select(ctx, name, selector, latest, tags, action).await
+    }
+
+    /// Authorizes `action` on `name` (with its tags when it exists) and picks the version
+    /// `selector` names from the parameter's `latest` row.
+    async fn select(
+        &self,
+        ctx: &RequestContext,
+        name: ParameterName,
+        selector: Option<Selector>,
+        latest: Option<(ParameterRecord, ParameterVersion)>,
+        tags: impl std::future::Future<Output = Result<Vec<(String, String)>, coffer_store::StoreError>>,
+        action: &str,
+    ) -> Result<Result<Resolved, Missing>, AwsError> {
         let arn = name.arn(&ctx.scope);
-        let Some((record, latest)) =
-            self.store.ssm_parameter_latest(&ctx.scope, name.canonical()).await.map_err(internal)?
-        else {
+        let Some((record, latest)) = latest else {
             ctx.authorize(action, &arn)?;
             return Ok(Err(Missing::Parameter));
         };
-        super::authorize_parameter(ctx, self.store.ssm_tags(record.id), action, &arn).await?;
+        super::authorize_parameter(ctx, tags, action, &arn).await?;
         let found = match &selector {
             None => Some(latest),
             Some(Selector::Version(v)) if *v == latest.version => Some(latest),
@@ -116,12 +136,31 @@ impl Ssm {
         let names = input.names.unwrap_or_default();
         check_names(&names)?;
         let unique: BTreeSet<&str> = names.iter().map(String::as_str).collect();
-        // Validate every name before reading any.
+        // Validate every name before reading any; then read the whole batch at once: one
+        // query for the parameters, one for their tags (this sits on every `coffer run`).
+        let mut parsed = HashMap::new();
         for reference in &unique {
             if !reference.starts_with(crate::secretsmanager::SSM_REFERENCE_PREFIX) {
-                ParameterName::parse_with_selector(reference, &ctx.scope)?;
+                parsed.insert(*reference, ParameterName::parse_with_selector(reference, &ctx.scope)?);
             }
         }
+        let canonical: BTreeSet<&str> = parsed.values().flatten().map(|(name, _)| name.canonical()).collect();
+        let canonical: Vec<&str> = canonical.into_iter().collect();
+        let latest: HashMap<String, (ParameterRecord, ParameterVersion)> = self
+            .store
+            .ssm_parameters_latest(&ctx.scope, &canonical)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .map(|(record, version)| (record.name.clone(), (record, version)))
+            .collect();
+        let tags = if ctx.needs_resource_facts() {
+            let ids: Vec<i64> = latest.values().map(|(record, _)| record.id).collect();
+            self.store.ssm_tags_of(&ids).await.map_err(internal)?
+        } else {
+            HashMap::new()
+        };
+
         let mut parameters = Vec::new();
         let mut invalid = Vec::new();
         for reference in unique {
@@ -135,7 +174,17 @@ impl Ssm {
                 }
                 continue;
             }
-            match self.resolve(ctx, reference, "ssm:GetParameters").await? {
+            let Some((name, selector)) = parsed.remove(reference).flatten() else {
+                invalid.push(reference.to_owned());
+                continue;
+            };
+            // Two references may name one parameter (`/p` and `p:1`): the row is shared.
+            let found = latest.get(name.canonical()).cloned();
+            let found_tags = found.as_ref().and_then(|(record, _)| tags.get(&record.id).cloned()).unwrap_or_default();
+            match self
+                .select(ctx, name, selector, found, std::future::ready(Ok(found_tags)), "ssm:GetParameters")
+                .await?
+            {
                 Ok(resolved) => parameters.push(self.parameter(ctx, &resolved, input.with_decryption)?),
                 Err(_) => invalid.push(reference.to_owned()),
             }

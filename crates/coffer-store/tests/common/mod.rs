@@ -98,7 +98,11 @@ impl TestDb {
     }
 
     pub fn options(&self) -> StoreOptions {
-        StoreOptions { database_url: self.database_url.clone(), data_dir: self.dir.path().to_owned() }
+        StoreOptions {
+            database_url: self.database_url.clone(),
+            data_dir: self.dir.path().to_owned(),
+            ..Default::default()
+        }
     }
 
     pub async fn open(&self, keyring: Keyring) -> Store {

@@ -37,6 +37,7 @@ use coffer_core::manifest::{EcsKeyValue, EcsSecret, Interpolator, TaskDefinition
 use coffer_remote::RemoteOptions;
 use coffer_remote::resolve::RemoteSecretSource;
 use coffer_store::Store;
+use coffer_store::audit::Durability;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -317,7 +318,7 @@ impl Backend {
         let (keyring, _) = store_args.keyring()?;
         let dir = store_args.data_dir()?;
         let lock = lock_data_dir(&dir, LockMode::Shared)?;
-        let store = store_args.open(keyring).await?;
+        let store = store_args.open(keyring, coffer_store::Concurrency::Command).await?;
         Ok(Backend::Embedded { store, lock, scope, sources: Mutex::default() })
     }
 
@@ -376,26 +377,29 @@ impl Backend {
         }
     }
 
-    /// Writes the audit events of every embedded reader, in one transaction, committed and
-    /// synced; then closes the store, unless `exec_follows`. Call before the process ends or
-    /// `exec`s.
+    /// Writes the audit events of every embedded reader, in one transaction, committed but not
+    /// waiting for the disk sync ([`Durability::Deferred`]: written before CMD starts, so a
+    /// crash of either process cannot lose it; synced with the store's next synced write);
+    /// then closes the store, unless `exec_follows`. Call before the process ends or `exec`s.
     ///
     /// Before an `exec` a SQLite store is left open on purpose, and handed back to be kept
-    /// until the `exec`: closing would checkpoint the WAL and delete it (more fsyncs now, and a
-    /// WAL to re-create and a directory to fsync at the next run) and buys nothing — every
-    /// transaction is already durable (`synchronous=FULL`). `exec` closes every descriptor
-    /// (all are close-on-exec), exactly as when a process ends, and the next opener (or a
-    /// running server) carries on. A PostgreSQL store is closed either way.
+    /// until the `exec`: closing would checkpoint the WAL and delete it (fsyncs now, and a
+    /// WAL to re-create and a directory to fsync at the next run). `exec` closes every
+    /// descriptor (all are close-on-exec), exactly as when a process ends, and the next opener
+    /// (or a running server) carries on. A PostgreSQL store is closed either way.
     pub async fn finish(self, exec_follows: bool) -> Option<KeptOpen> {
         let Backend::Embedded { store, lock, sources, .. } = self else { return None };
         let started = std::time::Instant::now();
         let sources = sources.into_inner().unwrap_or_default();
         let events: Vec<_> = sources.iter().flat_map(|s| s.take_audit_events()).collect();
-        if let Err(e) = store.audit_append(&events).await {
+        if let Err(e) = store.audit_append(&events, Durability::Deferred).await {
             tracing::error!(error = %e, events = events.len(), "cannot write the audit trail");
         }
         tracing::debug!(elapsed_us = started.elapsed().as_micros(), "audit written");
         if exec_follows && store.backend() == coffer_store::Backend::Sqlite {
+            if let Err(e) = store.trim_wal().await {
+                tracing::warn!(error = %e, "cannot trim the write-ahead log");
+            }
             return Some(KeptOpen { _store: store, _lock: lock });
         }
         store.close().await;
