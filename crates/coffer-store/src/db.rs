@@ -303,3 +303,8 @@ pub(crate) fn pairs(rows: &[sqlx::any::AnyRow], a: &str, b: &str) -> Result<Vec<
     use sqlx::Row as _;
     rows.iter().map(|r| Ok((r.try_get(a)?, r.try_get(b)?))).collect()
 }
+
+/// `$first, $first+1, …` for `count` bound values (an `IN (…)` list).
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}

@@ -1,7 +1,7 @@
 //! SSM parameters: rows, versions, labels and tags.
 
 use crate::crypto::{Binding, Sealed};
-use crate::db::{Store, WriteTx};
+use crate::db::{Store, WriteTx, placeholders};
 use crate::error::StoreError;
 use crate::tags::SSM_TAGS;
 use coffer_core::{Scope, SecretBytes, Timestamp};
@@ -138,7 +138,7 @@ impl Store {
         }
         let sql = format!(
             "{WITH_LATEST} WHERE p.account = $1 AND p.region = $2 AND p.name IN ({})",
-            crate::tags::placeholders(3, names.len())
+            placeholders(3, names.len())
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&scope.account).bind(&scope.region);
         for name in names {

@@ -2,6 +2,7 @@
 //! tag_value)` rows, read and written the same way; only the table, the owner column and the
 //! listing order differ.
 
+use crate::db::placeholders;
 use crate::error::StoreError;
 use sqlx::{Any, Executor, Row};
 use std::collections::HashMap;
@@ -87,9 +88,4 @@ impl TagTable {
         sqlx::query(sqlx::AssertSqlSafe(sql)).bind(owner_id).bind(key).execute(executor).await?;
         Ok(())
     }
-}
-
-/// `$first, $first+1, …` for `count` bound values.
-pub(crate) fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }

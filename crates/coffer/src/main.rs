@@ -97,10 +97,16 @@ fn main() -> ExitCode {
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr()) && !ui::no_color();
     tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
     ui::init();
-    // Only the server has work for several threads; a command's calls overlap on one
-    // (starting worker threads would cost `coffer run` more than they save it).
-    let serving = matches!(cli.command, Command::Serve(_));
-    let mut builder = if serving {
+    // Measured on `coffer run` (docs/benchmarks.md): on the embedded store its reads overlap
+    // on one thread and worker threads cost more than they save; against a server the SDK's
+    // per-request work spreads over them and they save more than they cost.
+    let threaded = match &cli.command {
+        Command::Serve(_) => true,
+        Command::Run(args) => args.is_remote(),
+        Command::Check(args) => args.is_remote(),
+        _ => false,
+    };
+    let mut builder = if threaded {
         tokio::runtime::Builder::new_multi_thread()
     } else {
         tokio::runtime::Builder::new_current_thread()

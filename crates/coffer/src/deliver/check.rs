@@ -46,6 +46,12 @@ struct Verdict {
     lines: Vec<String>,
 }
 
+impl CheckArgs {
+    pub fn is_remote(&self) -> bool {
+        self.connect.is_remote()
+    }
+}
+
 pub async fn run(args: CheckArgs) -> anyhow::Result<()> {
     let backend = Backend::open(&args.connect).await?;
     let result = check(&backend, &args).await;

@@ -75,6 +75,12 @@ struct Prepared {
     sources: BTreeMap<String, String>,
 }
 
+impl RunArgs {
+    pub fn is_remote(&self) -> bool {
+        self.connect.is_remote()
+    }
+}
+
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     // Embedded, the manifest is read and rendered while the store opens.
