@@ -7,8 +7,6 @@
 pub mod resolve;
 
 use async_trait::async_trait;
-use aws_config::BehaviorVersion;
-use aws_config::Region;
 use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ssm::primitives::DateTime;
 use coffer_api::backend::{
@@ -43,22 +41,8 @@ pub struct RemoteBackend {
 impl RemoteBackend {
     /// Loads the SDK configuration (no request is made yet).
     pub async fn connect(options: &RemoteOptions) -> Self {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
-        if let Some(profile) = &options.profile {
-            loader = loader.profile_name(profile);
-        }
-        if let Some(url) = &options.endpoint_url {
-            loader = loader.endpoint_url(url);
-        }
-        if let Some(region) = &options.region {
-            loader = loader.region(Region::new(region.clone()));
-        }
-        let mut config = loader.load().await;
-        if config.region().is_none() {
-            tracing::debug!("no region configured; using {FALLBACK_REGION}");
-            config = config.into_builder().region(Region::new(FALLBACK_REGION)).build();
-        }
-        let region = config.region().map(|r| r.to_string()).unwrap_or_else(|| FALLBACK_REGION.to_owned());
+        let config = resolve::load_config(options).await;
+        let region = resolve::config_region(&config);
         let location = match options.endpoint_url.clone().or_else(|| config.endpoint_url().map(str::to_owned)) {
             Some(url) => format!("remote ({url}, region {region})"),
             None => format!("remote (AWS, region {region})"),
@@ -86,9 +70,14 @@ where
             return BackendError::Service { code: code.to_owned(), message: e.message().map(str::to_owned) };
         }
     }
-    // The cause chain, as text (DisplayErrorContext would append the Debug form as well).
+    BackendError::Transport(cause_chain(&err))
+}
+
+/// An error and its causes as one line (DisplayErrorContext would append the Debug form as
+/// well); a cause whose text the message already ends with is not repeated.
+fn cause_chain(err: &dyn std::error::Error) -> String {
     let mut message = err.to_string();
-    let mut source = std::error::Error::source(&err);
+    let mut source = err.source();
     while let Some(cause) = source {
         let text = cause.to_string();
         if !message.ends_with(&text) {
@@ -97,7 +86,7 @@ where
         }
         source = cause.source();
     }
-    BackendError::Transport(message)
+    message
 }
 
 fn build_error(err: impl std::fmt::Display) -> BackendError {

@@ -29,7 +29,8 @@ fn plain_http_only(options: &RemoteOptions) -> bool {
     let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let is_http = |url: &str| url.starts_with("http://");
     let Some(endpoint) = options.endpoint_url.clone().or_else(|| var("AWS_ENDPOINT_URL")) else { return false };
-    let per_service = ["AWS_ENDPOINT_URL_SSM", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL_STS"];
+    let per_service =
+        ["AWS_ENDPOINT_URL_SSM", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_IAM"];
     is_http(&endpoint)
         && per_service.iter().all(|k| var(k).is_none_or(|v| is_http(&v)))
         && options.profile.is_none()
@@ -38,9 +39,8 @@ fn plain_http_only(options: &RemoteOptions) -> bool {
         && var("AWS_SECRET_ACCESS_KEY").is_some()
 }
 
-/// Loads the SDK configuration the way [`crate::RemoteBackend::connect`] does (standard
-/// chain; `options` override endpoint, profile and region; us-east-1 when nothing names a
-/// region). No request is made.
+/// Loads the SDK configuration for every remote command (standard chain; `options` override
+/// endpoint, profile and region; us-east-1 when nothing names a region). No request is made.
 ///
 /// Against a plain-`http://` endpoint with static credentials (a local `coffer serve`), the
 /// SDK gets an HTTP-only client: the default one loads and parses the system's TLS roots at
@@ -88,17 +88,7 @@ where
             message: service.err().message().unwrap_or_default().to_owned(),
         };
     }
-    let mut message = err.to_string();
-    let mut source = std::error::Error::source(&err);
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !message.ends_with(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = cause.source();
-    }
-    FetchError::Transport(message)
+    FetchError::Transport(crate::cause_chain(&err))
 }
 
 /// STS `GetCallerIdentity`: `(account, arn)`.

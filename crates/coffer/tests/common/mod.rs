@@ -277,16 +277,8 @@ impl Harness {
 
     /// Runs `f` on the store itself (opened in this process, as the account root).
     pub fn inspect<T>(&self, f: impl AsyncFnOnce(&EmbeddedBackend) -> T) -> T {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        runtime.block_on(async {
-            let (keyring, _) = coffer_store::master_key::load_keyring(&self.data_dir(), None).expect("keyring");
-            let options = coffer_store::StoreOptions {
-                database_url: self.database_url(),
-                data_dir: self.data_dir(),
-                ..Default::default()
-            };
-            let store = coffer_store::Store::open(&options, keyring).await.expect("open the store");
-            let backend = EmbeddedBackend::new(store, Scope::new(ACCOUNT, REGION), "test inspection");
+        self.store(async |store| {
+            let backend = EmbeddedBackend::new(store.clone(), Scope::new(ACCOUNT, REGION), "test inspection");
             let out = f(&backend).await;
             backend.close().await;
             out
