@@ -64,6 +64,21 @@ impl Authorizer for PolicyAuthorizer {
     }
 }
 
+/// A principal's stored inline policies `(name, document)`, parsed. They were validated on
+/// write; one that no longer parses grants nothing (and is logged by name).
+pub fn identity_policies(stored: &[(String, String)]) -> Vec<Policy> {
+    stored
+        .iter()
+        .filter_map(|(name, document)| match Policy::parse(document, policy::PolicyKind::Identity) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                tracing::warn!(policy = %name, error = %e, "ignoring unparsable stored policy");
+                None
+            }
+        })
+        .collect()
+}
+
 /// The policy engine's trust-policy check for `sts:AssumeRole`. The caller's identity side is
 /// decided by the request's authorizer before this runs (AssumeRole authorizes
 /// `sts:AssumeRole` on the role first), so here a trust policy that delegates to the caller's

@@ -11,7 +11,7 @@
 //! No value is ever part of an error, a log line or a `Debug` output: values travel as
 //! [`SecretString`].
 
-use crate::authz::PolicyAuthorizer;
+use crate::authz::{PolicyAuthorizer, identity_policies};
 use crate::context::Authorizer;
 use crate::secretsmanager::model::{GetSecretValueInput, SecretIdInput};
 use crate::ssm::model::{GetParametersInput, ListTagsForResourceInput};
@@ -21,7 +21,6 @@ use coffer_core::arn::Arn;
 use coffer_core::ecs::asm::{self, SmParams, SmRequest};
 use coffer_core::ecs::ssm::{self as ecs_ssm, SsmBatch, SsmParameter};
 use coffer_core::ecs::{SecretRequest, go_sdk_error};
-use coffer_core::policy::{Policy, PolicyKind};
 use coffer_core::secret::{ExposeSecret as _, SecretString};
 use coffer_core::{AwsError, Scope, Timestamp};
 use coffer_store::audit::AuditEvent;
@@ -343,26 +342,7 @@ impl EmbeddedSource {
             .iam_principal(account, PrincipalKind::Role, role_name)
             .await?
             .ok_or_else(|| AssumeError::NoSuchRole { role: role_name.to_owned(), account: account.to_owned() })?;
-        // The policies and the tags at once: this runs before any secret can be read.
-        let documents = async {
-            let names = store.iam_policy_names(role.id, None, 1000).await?;
-            let mut documents = Vec::with_capacity(names.len());
-            for name in names {
-                if let Some(document) = store.iam_policy(role.id, &name).await? {
-                    documents.push((name, document));
-                }
-            }
-            Ok::<_, StoreError>(documents)
-        };
-        let (documents, tags) = tokio::try_join!(documents, store.iam_tags(role.id))?;
-        let mut policies = Vec::with_capacity(documents.len());
-        for (name, document) in documents {
-            match Policy::parse(&document, PolicyKind::Identity) {
-                Ok(p) => policies.push(p),
-                // Validated on write; one that no longer parses grants nothing.
-                Err(e) => tracing::warn!(policy = %name, error = %e, "ignoring unparsable stored policy"),
-            }
-        }
+        let (policies, tags) = store.iam_policies_and_tags(role.id).await?;
         let principal = Principal::AssumedRole {
             role_name: role.name.clone(),
             role_id: role.unique_id.clone(),
@@ -370,7 +350,7 @@ impl EmbeddedSource {
             session_name: session_name.to_owned(),
         };
         let principal_arn = principal.arn(partition, account);
-        let authorizer = PolicyAuthorizer::new(&principal_arn, Arc::new(policies), Arc::new(tags), None);
+        let authorizer = PolicyAuthorizer::new(&principal_arn, Arc::new(identity_policies(&policies)), Arc::new(tags), None);
         let mut source = Self::root(store, account);
         source.principal = principal;
         source.authorizer = Some(Arc::new(authorizer));

@@ -136,3 +136,41 @@ async fn execution_role_reads_only_its_tagged_secrets() {
         assert!(String::from_utf8_lossy(&out.stdout).starts_with("audit chain intact: "));
     });
 }
+
+/// Tag conditions decide every Secrets Manager action on an existing secret, not only reads:
+/// a role allowed to delete (and describe) what is tagged for its environment deletes that
+/// secret and is refused another, which stays.
+#[tokio::test]
+async fn tag_conditions_govern_deletes_too() {
+    const CLEANER: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+      "Action":["secretsmanager:DeleteSecret","secretsmanager:DescribeSecret"],
+      "Resource":"arn:aws:secretsmanager:us-east-1:000000000000:secret:*",
+      "Condition":{"StringEquals":{"secretsmanager:ResourceTag/copilot-environment":"test"}}}]}"#;
+    on_every_backend!(server => {
+        let (sm, iam, sts) = (server.secrets_manager().await, server.iam().await, server.sts().await);
+        let role = iam.create_role().role_name("cleaner").assume_role_policy_document(TRUST).send().await.unwrap();
+        iam.put_role_policy().role_name("cleaner").policy_name("clean-test").policy_document(CLEANER).send().await.unwrap();
+        for (name, env) in [("test-db", "test"), ("prod-db", "prod")] {
+            sm.create_secret().name(name).secret_string("v").tags(sm_tag("copilot-environment", env)).send().await.unwrap();
+        }
+        let session = sts.assume_role().role_arn(role.role().unwrap().arn()).role_session_name("sweeper").send().await.unwrap();
+        let creds = session.credentials().unwrap();
+        let as_role = server
+            .sdk_config_with(Credentials::new(creds.access_key_id(), creds.secret_access_key(), Some(creds.session_token().to_owned()), None, "session"))
+            .await;
+        let role_sm = aws_sdk_secretsmanager::Client::new(&as_role);
+
+        let deleted = role_sm.delete_secret().secret_id("test-db").recovery_window_in_days(7).send().await.unwrap();
+        assert_eq!(deleted.name(), Some("test-db"));
+        let err = role_sm.delete_secret().secret_id("prod-db").send().await.unwrap_err().into_service_error();
+        assert_eq!(err.code(), Some("AccessDeniedException"));
+        assert_eq!(
+            err.message(),
+            Some("User: arn:aws:sts::000000000000:assumed-role/cleaner/sweeper is not authorized to perform: secretsmanager:DeleteSecret on resource: prod-db because no identity-based policy allows the secretsmanager:DeleteSecret action")
+        );
+        let prod = sm.describe_secret().secret_id("prod-db").send().await.unwrap();
+        assert!(prod.deleted_date().is_none(), "the refused delete changed nothing");
+        let test = role_sm.describe_secret().secret_id("test-db").send().await.unwrap();
+        assert!(test.deleted_date().is_some());
+    });
+}

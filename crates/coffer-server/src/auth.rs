@@ -5,7 +5,8 @@ use crate::sigv4::{self, AuthFailure, Authorization};
 use axum::http::{HeaderMap, Method, Uri};
 use coffer_api::Principal;
 use coffer_core::Timestamp;
-use coffer_core::policy::{Policy, PolicyKind};
+use coffer_api::authz::identity_policies;
+use coffer_core::policy::Policy;
 use coffer_store::Store;
 use coffer_store::credentials::RootCredentials;
 use coffer_store::iam::{AccessKeyRecord, session_token_hash};
@@ -49,18 +50,7 @@ impl Caller {
     }
 
     fn from_record(record: AccessKeyRecord) -> Self {
-        let policies = record
-            .policies
-            .iter()
-            .filter_map(|(name, doc)| match Policy::parse(doc, PolicyKind::Identity) {
-                Ok(p) => Some(p),
-                Err(e) => {
-                    // Validated on write; one that no longer parses grants nothing.
-                    tracing::warn!(policy = %name, error = %e, "ignoring unparsable stored policy");
-                    None
-                }
-            })
-            .collect();
+        let policies = identity_policies(&record.policies);
         Self {
             principal: Principal::from_access_key(&record),
             access_key_id: record.access_key_id,

@@ -4,7 +4,7 @@
 //! content, and `audit_head` holds the sequence number and hash of the last record, so an
 //! edited, deleted, reordered or truncated record breaks verification.
 
-use crate::db::{Backend, Store};
+use crate::db::{Backend, Store, placeholders};
 use crate::error::StoreError;
 use coffer_core::Timestamp;
 use serde::Serialize;
@@ -131,33 +131,37 @@ async fn append(conn: &mut AnyConnection, events: &[AuditEvent]) -> Result<(), S
         sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash").fetch_one(&mut *conn).await?;
     let mut seq: i64 = head.try_get("seq")?;
     let mut prev: String = head.try_get("hash")?;
-    for event in events {
-        seq += 1;
-        let hash = chain_hash(seq, event, &prev);
-        let resources = serde_json::to_string(&event.resources).unwrap_or_else(|_| "[]".into());
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at_ms, request_id, account, region, principal_arn, access_key_id, source_ip, \
-             user_agent, event_source, event_name, resources, error_code, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-        )
-        .bind(seq)
-        .bind(event.time.millis())
-        .bind(&event.request_id)
-        .bind(&event.account)
-        .bind(&event.region)
-        .bind(&event.principal_arn)
-        .bind(&event.access_key_id)
-        .bind(&event.source_ip)
-        .bind(&event.user_agent)
-        .bind(&event.event_source)
-        .bind(&event.event_name)
-        .bind(resources)
-        .bind(&event.error_code)
-        .bind(&prev)
-        .bind(&hash)
-        .execute(&mut *conn)
-        .await?;
-        prev = hash;
+    // One multi-row INSERT per chunk rather than one per event: `coffer run` appends its
+    // events just before `exec`, where every round trip to the database shows.
+    for chunk in events.chunks(INSERT_CHUNK) {
+        let rows = (0..chunk.len())
+            .map(|i| format!("({})", placeholders(1 + i * AUDIT_COLUMNS, AUDIT_COLUMNS)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("INSERT INTO audit_log ({COLUMNS}) VALUES {rows}");
+        let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for event in chunk {
+            seq += 1;
+            let hash = chain_hash(seq, event, &prev);
+            let resources = serde_json::to_string(&event.resources).unwrap_or_else(|_| "[]".into());
+            insert = insert
+                .bind(seq)
+                .bind(event.time.millis())
+                .bind(&event.request_id)
+                .bind(&event.account)
+                .bind(&event.region)
+                .bind(&event.principal_arn)
+                .bind(&event.access_key_id)
+                .bind(&event.source_ip)
+                .bind(&event.user_agent)
+                .bind(&event.event_source)
+                .bind(&event.event_name)
+                .bind(resources)
+                .bind(&event.error_code)
+                .bind(std::mem::replace(&mut prev, hash.clone()))
+                .bind(hash);
+        }
+        insert.execute(&mut *conn).await?;
     }
     sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
         .bind(seq)
@@ -166,6 +170,11 @@ async fn append(conn: &mut AnyConnection, events: &[AuditEvent]) -> Result<(), S
         .await?;
     Ok(())
 }
+
+/// How many columns [`COLUMNS`] names, and how many rows one INSERT carries (15 × 100
+/// parameters: far below SQLite's and PostgreSQL's limits).
+const AUDIT_COLUMNS: usize = 15;
+const INSERT_CHUNK: usize = 100;
 
 const COLUMNS: &str = "seq, at_ms, request_id, account, region, principal_arn, access_key_id, source_ip, user_agent, \
                        event_source, event_name, resources, error_code, prev_hash, hash";

@@ -19,6 +19,9 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+/// `(name, value)` pairs: policies by name, tags by key.
+type Pairs = Vec<(String, String)>;
+
 /// Whether a principal is a user or a role (the `kind` column).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PrincipalKind {
@@ -277,6 +280,26 @@ impl Store {
         Ok(row.map(|r| r.try_get("document")).transpose()?)
     }
 
+    /// What decides a principal's requests, in one query: its inline policies
+    /// `(name, document)` sorted by name, and its tags `(key, value)` sorted by key.
+    pub async fn iam_policies_and_tags(&self, principal_id: i64) -> Result<(Pairs, Pairs), StoreError> {
+        let rows = sqlx::query(
+            "SELECT 'p' AS what, policy_name AS k, document AS v FROM iam_inline_policies WHERE principal_id = $1 \
+             UNION ALL SELECT 't' AS what, tag_key AS k, tag_value AS v FROM iam_principal_tags WHERE principal_id = $1 \
+             ORDER BY what, k",
+        )
+        .bind(principal_id)
+        .fetch_all(self.reader())
+        .await?;
+        let (mut policies, mut tags) = (Vec::new(), Vec::new());
+        for r in &rows {
+            let what: String = r.try_get("what")?;
+            let pair = (r.try_get("k")?, r.try_get("v")?);
+            if what == "p" { policies.push(pair) } else { tags.push(pair) }
+        }
+        Ok((policies, tags))
+    }
+
     /// Inline policy names after `after`, sorted.
     pub async fn iam_policy_names(
         &self,
@@ -356,22 +379,10 @@ impl Store {
             }),
             None => None,
         };
-        let (mut policies, mut tags) = (Vec::new(), Vec::new());
-        if let Some(p) = &principal {
-            let rows = sqlx::query(
-                "SELECT 'p' AS what, policy_name AS k, document AS v FROM iam_inline_policies WHERE principal_id = $1 \
-                 UNION ALL SELECT 't' AS what, tag_key AS k, tag_value AS v FROM iam_principal_tags WHERE principal_id = $1 \
-                 ORDER BY what, k",
-            )
-            .bind(p.id)
-            .fetch_all(self.reader())
-            .await?;
-            for r in &rows {
-                let what: String = r.try_get("what")?;
-                let pair = (r.try_get("k")?, r.try_get("v")?);
-                if what == "p" { policies.push(pair) } else { tags.push(pair) }
-            }
-        }
+        let (policies, tags) = match &principal {
+            Some(p) => self.iam_policies_and_tags(p.id).await?,
+            None => Default::default(),
+        };
         Ok(Some(AccessKeyRecord {
             access_key_id: row.try_get("access_key_id")?,
             account,

@@ -215,6 +215,34 @@ impl Store {
         row.as_ref().map(record).transpose()
     }
 
+    /// [`Self::sm_secret`] and the secret's tags (as [`Self::sm_tags`]), in one query: what
+    /// authorizing a request on it needs.
+    pub async fn sm_secret_with_tags(
+        &self,
+        scope: &Scope,
+        name: &str,
+    ) -> Result<Option<(SecretRecord, Vec<(String, String)>)>, StoreError> {
+        let sql = format!(
+            "SELECT {RECORD_COLUMNS}, t.tag_key, t.tag_value FROM sm_secrets s \
+             LEFT JOIN sm_secret_tags t ON t.secret_id = s.id \
+             WHERE s.account = $1 AND s.region = $2 AND s.name = $3 ORDER BY t.position"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&scope.account)
+            .bind(&scope.region)
+            .bind(name)
+            .fetch_all(self.reader())
+            .await?;
+        let Some(first) = rows.first() else { return Ok(None) };
+        let mut tags = Vec::with_capacity(rows.len());
+        for row in &rows {
+            if let Some(key) = row.try_get::<Option<String>, _>("tag_key")? {
+                tags.push((key, row.try_get("tag_value")?));
+            }
+        }
+        Ok(Some((record(first)?, tags)))
+    }
+
     pub async fn sm_version(&self, secret_id: i64, version_id: &str) -> Result<Option<SecretVersion>, StoreError> {
         let sql = format!("SELECT {VERSION_COLUMNS} FROM sm_secret_versions WHERE secret_id = $1 AND version_id = $2");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -232,6 +260,32 @@ impl Store {
                    ON v.secret_id = s.secret_id AND v.version_id = s.version_id WHERE s.secret_id = $1 AND s.stage = $2";
         let row = sqlx::query(sql).bind(secret_id).bind(stage).fetch_optional(self.reader()).await?;
         row.as_ref().map(version).transpose()
+    }
+
+    /// [`Self::sm_stages`] and the version `stage` is attached to, in one query: what reading
+    /// a value by stage needs.
+    pub async fn sm_stages_with_version(
+        &self,
+        secret_id: i64,
+        stage: &str,
+    ) -> Result<(Vec<(String, String)>, Option<SecretVersion>), StoreError> {
+        let rows = sqlx::query(
+            "SELECT s.stage, s.version_id, v.seq, v.value_kind, v.created_ms, v.last_accessed_ms, v.ciphertext, \
+             v.wrapped_key, v.master_key_id FROM sm_secret_stages s LEFT JOIN sm_secret_versions v \
+             ON s.stage = $2 AND v.secret_id = s.secret_id AND v.version_id = s.version_id \
+             WHERE s.secret_id = $1 ORDER BY s.stage",
+        )
+        .bind(secret_id)
+        .bind(stage)
+        .fetch_all(self.reader())
+        .await?;
+        let mut found = None;
+        for row in &rows {
+            if row.try_get::<Option<i64>, _>("seq")?.is_some() {
+                found = Some(version(row)?);
+            }
+        }
+        Ok((pairs(&rows, "stage", "version_id")?, found))
     }
 
     /// Every version (without values), oldest first.

@@ -4,7 +4,7 @@ use super::create::random_suffix;
 use super::errors::{already_scheduled_for_deletion, internal, invalid_parameter, secret_not_found};
 use super::model::{DeleteSecretInput, DeleteSecretOutput, SecretIdInput, SecretRef};
 use super::validate::required;
-use super::{Lookup, SecretsManager};
+use super::{Lookup, SecretsManager, named_as_called};
 use crate::RequestContext;
 use coffer_core::sm_name::{SecretId, ends_like_suffix};
 use coffer_core::{AwsError, Timestamp};
@@ -37,12 +37,14 @@ impl SecretsManager {
         }
         let now = Timestamp::now();
         let found = match self.lookup(ctx, secret_id).await? {
-            Lookup::Found(record) => {
-                ctx.authorize("secretsmanager:DeleteSecret", &record.arn(&ctx.scope))?;
+            Lookup::Found(record, tags) => {
+                self.authorize_on(ctx, "secretsmanager:DeleteSecret", &record, tags.as_deref(), &[])
+                    .await
+                    .map_err(named_as_called(&record.arn(&ctx.scope), secret_id))?;
                 *record
             }
             Lookup::Missing { arn } => {
-                ctx.authorize("secretsmanager:DeleteSecret", &arn)?;
+                ctx.authorize("secretsmanager:DeleteSecret", &arn).map_err(named_as_called(&arn, secret_id))?;
                 return if force { Ok(self.nothing_to_delete(ctx, secret_id, now)) } else { Err(secret_not_found()) };
             }
         };

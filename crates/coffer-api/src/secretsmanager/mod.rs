@@ -81,9 +81,23 @@ pub struct SecretsManager {
     store: Store,
 }
 
+/// Policies are evaluated against a secret's full ARN, but AWS's denial names the secret as
+/// the caller did (`… on resource: mysql`): maps an `AccessDeniedException` accordingly.
+pub(crate) fn named_as_called(arn: &str, secret_id: &str) -> impl FnOnce(AwsError) -> AwsError {
+    let (full, named) = (format!("on resource: {arn} "), format!("on resource: {secret_id} "));
+    move |mut e: AwsError| {
+        if e.code == "AccessDeniedException" {
+            e.message = e.message.map(|m| m.replace(&full, &named));
+        }
+        e
+    }
+}
+
 /// What a `SecretId` resolved to.
 pub(crate) enum Lookup {
-    Found(Box<SecretRecord>),
+    /// The secret, with its tags when the request's authorizer needs resource facts (read
+    /// with the secret: one query instead of two).
+    Found(Box<SecretRecord>, Option<Vec<(String, String)>>),
     /// No such secret; `arn` is the ARN the caller named (for authorization).
     Missing {
         arn: String,
@@ -157,7 +171,12 @@ impl SecretsManager {
                 }
             }
         };
-        let Some(record) = self.store.sm_secret(scope, &name).await.map_err(internal)? else {
+        let found = if ctx.needs_resource_facts() {
+            self.store.sm_secret_with_tags(scope, &name).await.map(|f| f.map(|(record, tags)| (record, Some(tags))))
+        } else {
+            self.store.sm_secret(scope, &name).await.map(|f| f.map(|record| (record, None)))
+        };
+        let Some((record, tags)) = found.map_err(internal)? else {
             return Ok(Lookup::Missing { arn });
         };
         if suffix.as_deref().is_some_and(|s| s != record.arn_suffix) {
@@ -168,7 +187,7 @@ impl SecretsManager {
             self.store.sm_purge_expired(Some(scope), now).await.map_err(internal)?;
             return Ok(Lookup::Missing { arn });
         }
-        Ok(Lookup::Found(Box::new(record)))
+        Ok(Lookup::Found(Box::new(record), tags))
     }
 
     /// [`Self::lookup`], then authorizes `action` on the secret (or, when it is missing, on
@@ -190,24 +209,15 @@ impl SecretsManager {
         secret_id: &str,
         keys: &[(&str, &str)],
     ) -> Result<SecretRecord, AwsError> {
-        // Policies are evaluated against the full ARN, but AWS's denial names the secret as
-        // the caller did (`… on resource: mysql`).
-        let as_named = |arn: String| {
-            move |mut e: AwsError| {
-                if e.code == "AccessDeniedException" {
-                    let (full, named) = (format!("on resource: {arn} "), format!("on resource: {secret_id} "));
-                    e.message = e.message.map(|m| m.replace(&full, &named));
-                }
-                e
-            }
-        };
         match self.lookup(ctx, secret_id).await? {
-            Lookup::Found(record) => {
-                self.authorize_on(ctx, action, &record, None, keys).await.map_err(as_named(record.arn(&ctx.scope)))?;
+            Lookup::Found(record, tags) => {
+                self.authorize_on(ctx, action, &record, tags.as_deref(), keys)
+                    .await
+                    .map_err(named_as_called(&record.arn(&ctx.scope), secret_id))?;
                 Ok(*record)
             }
             Lookup::Missing { arn } => {
-                ctx.authorize(action, &arn).map_err(as_named(arn.clone()))?;
+                ctx.authorize(action, &arn).map_err(named_as_called(&arn, secret_id))?;
                 Err(secret_not_found())
             }
         }
@@ -305,8 +315,8 @@ impl SecretsManager {
         if SecretId::parse(id).is_err() {
             return Ok(None);
         }
-        let record = match self.lookup(ctx, id).await? {
-            Lookup::Found(record) => *record,
+        let (record, tags) = match self.lookup(ctx, id).await? {
+            Lookup::Found(record, tags) => (*record, tags),
             Lookup::Missing { arn } => {
                 ctx.authorize("secretsmanager:GetSecretValue", &arn)?;
                 return Ok(None);
@@ -317,7 +327,7 @@ impl SecretsManager {
             Some(sel) => vec![("secretsmanager:VersionStage", sel)],
             None => Vec::new(),
         };
-        self.authorize_on(ctx, "secretsmanager:GetSecretValue", &record, None, &keys).await?;
+        self.authorize_on(ctx, "secretsmanager:GetSecretValue", &record, tags.as_deref(), &keys).await?;
         if record.is_deleted() {
             return Ok(None);
         }

@@ -53,9 +53,9 @@ impl SecretsManager {
         if record.is_deleted() {
             return Err(marked_for_deletion());
         }
-        let stages = self.store.sm_stages(record.id).await.map_err(internal)?;
-        let version = match version_id {
+        let (stages, version) = match version_id {
             Some(id) => {
+                let stages = self.store.sm_stages(record.id).await.map_err(internal)?;
                 let version = self
                     .store
                     .sm_version(record.id, id)
@@ -67,15 +67,12 @@ impl SecretsManager {
                 {
                     return Err(stage_version_mismatch());
                 }
-                version
+                (stages, version)
             }
             None => {
                 let stage = version_stage.unwrap_or(AWSCURRENT);
-                self.store
-                    .sm_version_by_stage(record.id, stage)
-                    .await
-                    .map_err(internal)?
-                    .ok_or_else(|| stage_not_found(stage))?
+                let (stages, version) = self.store.sm_stages_with_version(record.id, stage).await.map_err(internal)?;
+                (stages, version.ok_or_else(|| stage_not_found(stage))?)
             }
         };
         self.value_output(ctx, record, &version, &stages).await
