@@ -350,7 +350,8 @@ impl EmbeddedSource {
             session_name: session_name.to_owned(),
         };
         let principal_arn = principal.arn(partition, account);
-        let authorizer = PolicyAuthorizer::new(&principal_arn, Arc::new(identity_policies(&policies)), Arc::new(tags), None);
+        let authorizer =
+            PolicyAuthorizer::new(&principal_arn, Arc::new(identity_policies(&policies)), Arc::new(tags), None);
         let mut source = Self::root(store, account);
         source.principal = principal;
         source.authorizer = Some(Arc::new(authorizer));

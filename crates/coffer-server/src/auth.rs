@@ -4,8 +4,8 @@
 use crate::sigv4::{self, AuthFailure, Authorization};
 use axum::http::{HeaderMap, Method, Uri};
 use coffer_api::Principal;
-use coffer_core::Timestamp;
 use coffer_api::authz::identity_policies;
+use coffer_core::Timestamp;
 use coffer_core::policy::Policy;
 use coffer_store::Store;
 use coffer_store::credentials::RootCredentials;

@@ -99,9 +99,7 @@ pub(crate) enum Lookup {
     /// with the secret: one query instead of two).
     Found(Box<SecretRecord>, Option<Vec<(String, String)>>),
     /// No such secret; `arn` is the ARN the caller named (for authorization).
-    Missing {
-        arn: String,
-    },
+    Missing { arn: String },
 }
 
 impl SecretsManager {
