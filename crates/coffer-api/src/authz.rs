@@ -1,7 +1,7 @@
 //! Authorization with IAM policies: the caller's identity policies and, where a resource has
 //! one, its resource policy, evaluated by `coffer_core::policy` as AWS evaluates them.
 
-use crate::context::{Authorizer, RequestContext, ResourceFacts};
+use crate::context::{Authorizer, RequestContext, RequestTags, ResourceFacts};
 use coffer_core::policy::{self, Policy, evaluate};
 use coffer_core::{AwsError, MessageKey, Timestamp};
 use std::net::IpAddr;
@@ -44,9 +44,14 @@ impl Authorizer for PolicyAuthorizer {
         if let Some(ip) = self.source_ip {
             request = request.with_source_ip(ip);
         }
-        for (key, value) in facts.keys {
+        for (key, value) in facts.request.keys {
             request = request.with_key(key, *value);
         }
+        request = match facts.request.tags {
+            RequestTags::None => request,
+            RequestTags::Set(tags) => request.with_request_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+            RequestTags::Removed(keys) => request.with_values("aws:TagKeys", keys.iter().map(String::as_str)),
+        };
         // A stored resource policy was validated on write; one that no longer parses grants nothing.
         let resource_policy = facts.resource_policy.and_then(|p| Policy::parse(p, policy::PolicyKind::Resource).ok());
         let evaluation = evaluate(&self.identity, resource_policy.as_ref(), &request);

@@ -4,13 +4,58 @@ use coffer_core::{AwsError, MessageKey, Scope};
 use std::sync::{Arc, Mutex};
 
 /// What policies may condition on besides the action and the resource ARN: the resource's
-/// tags (`<service>:ResourceTag/<k>`, `aws:ResourceTag/<k>`), its resource policy, and
-/// service-specific keys such as `secretsmanager:VersionStage`.
+/// tags (`<service>:ResourceTag/<k>`, `aws:ResourceTag/<k>`), its resource policy, and what
+/// the request itself carries.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ResourceFacts<'a> {
     pub tags: &'a [(String, String)],
     pub resource_policy: Option<&'a str>,
+    pub request: RequestFacts<'a>,
+}
+
+impl<'a> ResourceFacts<'a> {
+    /// A resource with no tags or policy (yet), acted on by `request`.
+    pub fn of_request(request: RequestFacts<'a>) -> Self {
+        Self { request, ..Self::default() }
+    }
+}
+
+/// What policies may condition on in the request: service-specific keys such as
+/// `secretsmanager:VersionStage` or `ssm:Overwrite`, and the tags it sets or removes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RequestFacts<'a> {
     pub keys: &'a [(&'a str, &'a str)],
+    pub tags: RequestTags<'a>,
+}
+
+impl<'a> RequestFacts<'a> {
+    pub fn keys(keys: &'a [(&'a str, &'a str)]) -> Self {
+        Self { keys, ..Self::default() }
+    }
+
+    pub fn tags(tags: RequestTags<'a>) -> Self {
+        Self { tags, ..Self::default() }
+    }
+}
+
+/// Tags in a request, for `aws:RequestTag/<key>` and `aws:TagKeys`.
+#[derive(Clone, Copy, Debug, Default)]
+pub enum RequestTags<'a> {
+    /// The request sets no tags: both keys are absent.
+    #[default]
+    None,
+    /// Tags set (on create, or by a tagging action): `aws:RequestTag/<key>` for each, and their
+    /// keys as `aws:TagKeys`.
+    Set(&'a [(String, String)]),
+    /// Tag keys removed (an untagging action): `aws:TagKeys` only.
+    Removed(&'a [String]),
+}
+
+impl<'a> RequestTags<'a> {
+    /// The tags a creating request sets: none at all when the list is empty.
+    pub fn set(tags: &'a [(String, String)]) -> Self {
+        if tags.is_empty() { Self::None } else { Self::Set(tags) }
+    }
 }
 
 /// Decides whether the caller may perform `action` on `resource`.

@@ -22,7 +22,7 @@ pub mod ssm;
 pub mod sts;
 
 pub use coffer_core::AwsError;
-pub use context::{Authorizer, Principal, RequestContext, ResourceFacts, RootAuthorizer};
+pub use context::{Authorizer, Principal, RequestContext, RequestFacts, RequestTags, ResourceFacts, RootAuthorizer};
 
 use coffer_store::Store;
 

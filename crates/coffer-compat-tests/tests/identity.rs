@@ -137,6 +137,26 @@ async fn execution_role_reads_only_its_tagged_secrets() {
     });
 }
 
+/// Creates role `name` with inline policy `policy`, assumes it, and returns the session's
+/// SDK configuration.
+async fn assume_role_with_policy(server: &common::Server, name: &str, policy: &str) -> aws_config::SdkConfig {
+    let (iam, sts) = (server.iam().await, server.sts().await);
+    let role = iam.create_role().role_name(name).assume_role_policy_document(TRUST).send().await.unwrap();
+    iam.put_role_policy().role_name(name).policy_name("p").policy_document(policy).send().await.unwrap();
+    let session =
+        sts.assume_role().role_arn(role.role().unwrap().arn()).role_session_name("sweeper").send().await.unwrap();
+    let creds = session.credentials().unwrap();
+    server
+        .sdk_config_with(Credentials::new(
+            creds.access_key_id(),
+            creds.secret_access_key(),
+            Some(creds.session_token().to_owned()),
+            None,
+            "session",
+        ))
+        .await
+}
+
 /// Tag conditions decide every Secrets Manager action on an existing secret, not only reads:
 /// a role allowed to delete (and describe) what is tagged for its environment deletes that
 /// secret and is refused another, which stays.
@@ -147,18 +167,11 @@ async fn tag_conditions_govern_deletes_too() {
       "Resource":"arn:aws:secretsmanager:us-east-1:000000000000:secret:*",
       "Condition":{"StringEquals":{"secretsmanager:ResourceTag/copilot-environment":"test"}}}]}"#;
     on_every_backend!(server => {
-        let (sm, iam, sts) = (server.secrets_manager().await, server.iam().await, server.sts().await);
-        let role = iam.create_role().role_name("cleaner").assume_role_policy_document(TRUST).send().await.unwrap();
-        iam.put_role_policy().role_name("cleaner").policy_name("clean-test").policy_document(CLEANER).send().await.unwrap();
+        let sm = server.secrets_manager().await;
         for (name, env) in [("test-db", "test"), ("prod-db", "prod")] {
             sm.create_secret().name(name).secret_string("v").tags(sm_tag("copilot-environment", env)).send().await.unwrap();
         }
-        let session = sts.assume_role().role_arn(role.role().unwrap().arn()).role_session_name("sweeper").send().await.unwrap();
-        let creds = session.credentials().unwrap();
-        let as_role = server
-            .sdk_config_with(Credentials::new(creds.access_key_id(), creds.secret_access_key(), Some(creds.session_token().to_owned()), None, "session"))
-            .await;
-        let role_sm = aws_sdk_secretsmanager::Client::new(&as_role);
+        let role_sm = aws_sdk_secretsmanager::Client::new(&assume_role_with_policy(&server, "cleaner", CLEANER).await);
 
         let deleted = role_sm.delete_secret().secret_id("test-db").recovery_window_in_days(7).send().await.unwrap();
         assert_eq!(deleted.name(), Some("test-db"));
@@ -172,5 +185,86 @@ async fn tag_conditions_govern_deletes_too() {
         assert!(prod.deleted_date().is_none(), "the refused delete changed nothing");
         let test = role_sm.describe_secret().secret_id("test-db").send().await.unwrap();
         assert!(test.deleted_date().is_some());
+    });
+}
+
+/// What a request carries decides too: `aws:RequestTag/…` and `aws:TagKeys` on creating and
+/// tagging (SSM, Secrets Manager, IAM), `ssm:Overwrite` on PutParameter and `ssm:Recursive` on
+/// GetParametersByPath. A refused request changes nothing.
+#[tokio::test]
+async fn request_tags_and_request_keys_decide() {
+    const PROVISIONER: &str = r#"{"Version":"2012-10-17","Statement":[
+      {"Effect":"Allow","Action":["ssm:PutParameter","ssm:AddTagsToResource","secretsmanager:CreateSecret","secretsmanager:TagResource","iam:TagRole"],
+       "Resource":"*",
+       "Condition":{"StringEquals":{"aws:RequestTag/copilot-application":"demo"},
+                    "ForAllValues:StringEquals":{"aws:TagKeys":["copilot-application","copilot-environment"]}}},
+      {"Effect":"Allow","Action":"ssm:PutParameter","Resource":"arn:aws:ssm:us-east-1:000000000000:parameter/open/*"},
+      {"Effect":"Deny","Action":"ssm:PutParameter","Resource":"*","Condition":{"StringEquals":{"ssm:Overwrite":"true"}}},
+      {"Effect":"Allow","Action":"ssm:GetParametersByPath","Resource":"*"},
+      {"Effect":"Deny","Action":"ssm:GetParametersByPath","Resource":"*","Condition":{"StringEquals":{"ssm:Recursive":"true"}}},
+      {"Effect":"Allow","Action":"secretsmanager:UntagResource","Resource":"*",
+       "Condition":{"ForAllValues:StringNotEquals":{"aws:TagKeys":["copilot-application"]}}}
+    ]}"#;
+    on_every_backend!(server => {
+        let as_role = assume_role_with_policy(&server, "provisioner", PROVISIONER).await;
+        let (ssm, sm, iam) = (aws_sdk_ssm::Client::new(&as_role), aws_sdk_secretsmanager::Client::new(&as_role), aws_sdk_iam::Client::new(&as_role));
+        let denied = |code: Option<&str>, what: &str| assert_eq!(code, Some("AccessDeniedException"), "{what}");
+
+        // SSM: the tags must name app demo, and only Copilot's two keys.
+        let put = |name: &str| ssm.put_parameter().name(name).value("v").r#type(ParameterType::SecureString);
+        put("/copilot/demo/test/secrets/a").tags(ssm_tag("copilot-application", "demo")).tags(ssm_tag("copilot-environment", "test")).send().await.unwrap();
+        let err = put("/copilot/other/test/secrets/a").tags(ssm_tag("copilot-application", "other")).send().await.unwrap_err().into_service_error();
+        denied(err.code(), "another app's tag");
+        let err = put("/copilot/demo/test/secrets/b").send().await.unwrap_err().into_service_error();
+        denied(err.code(), "no tags at all");
+        let err = put("/copilot/demo/test/secrets/c").tags(ssm_tag("copilot-application", "demo")).tags(ssm_tag("owner", "me")).send().await.unwrap_err().into_service_error();
+        denied(err.code(), "a key outside the allowed set");
+        let err = ssm.add_tags_to_resource().resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
+            .resource_id("/copilot/demo/test/secrets/a").tags(ssm_tag("owner", "me")).send().await.unwrap_err().into_service_error();
+        denied(err.code(), "AddTagsToResource with a key outside the set");
+        ssm.add_tags_to_resource().resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
+            .resource_id("/copilot/demo/test/secrets/a").tags(ssm_tag("copilot-application", "demo")).send().await.unwrap();
+
+        // ssm:Overwrite: creating under /open/ is allowed, overwriting is explicitly denied.
+        put("/open/flag").send().await.unwrap();
+        let err = put("/open/flag").overwrite(true).send().await.unwrap_err().into_service_error();
+        denied(err.code(), "overwrite");
+        assert!(err.message().unwrap().ends_with("with an explicit deny in an identity-based policy"), "{:?}", err.message());
+
+        // ssm:Recursive.
+        let listed = ssm.get_parameters_by_path().path("/open").send().await.unwrap();
+        assert_eq!(listed.parameters().len(), 1);
+        let err = ssm.get_parameters_by_path().path("/open").recursive(true).send().await.unwrap_err().into_service_error();
+        denied(err.code(), "recursive");
+
+        // Secrets Manager: the same rule on CreateSecret; UntagResource may not remove the app tag.
+        sm.create_secret().name("demo-db").secret_string("v").tags(sm_tag("copilot-application", "demo")).send().await.unwrap();
+        let err = sm.create_secret().name("other-db").secret_string("v").tags(sm_tag("copilot-application", "other")).send().await.unwrap_err().into_service_error();
+        denied(err.code(), "CreateSecret for another app");
+        let err = sm.untag_resource().secret_id("demo-db").tag_keys("copilot-application").send().await.unwrap_err().into_service_error();
+        denied(err.code(), "removing the app tag");
+        sm.untag_resource().secret_id("demo-db").tag_keys("copilot-environment").send().await.unwrap();
+
+        // IAM: TagRole under the same rule.
+        iam.tag_role().role_name("provisioner").tags(aws_sdk_iam::types::Tag::builder().key("copilot-application").value("demo").build().unwrap()).send().await.unwrap();
+        let err = iam.tag_role().role_name("provisioner").tags(aws_sdk_iam::types::Tag::builder().key("team").value("x").build().unwrap()).send().await.unwrap_err().into_service_error();
+        assert_eq!(err.code(), Some("AccessDenied"));
+
+        // The refusals changed nothing.
+        let root_ssm = server.ssm().await;
+        let names: Vec<String> = root_ssm.describe_parameters().send().await.unwrap().parameters().iter().filter_map(|p| p.name().map(str::to_owned)).collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+        let tags = root_ssm.list_tags_for_resource().resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter).resource_id("/copilot/demo/test/secrets/a").send().await.unwrap();
+        assert_eq!(tags.tag_list().len(), 2);
+        let flag = root_ssm.get_parameter().name("/open/flag").send().await.unwrap();
+        assert_eq!(flag.parameter().unwrap().version(), 1);
+        let root_sm = server.secrets_manager().await;
+        let err = root_sm.describe_secret().secret_id("other-db").send().await.unwrap_err().into_service_error();
+        assert_eq!(err.code(), Some("ResourceNotFoundException"));
+        let demo = root_sm.describe_secret().secret_id("demo-db").send().await.unwrap();
+        assert_eq!(demo.tags().len(), 1, "the app tag stayed, the environment tag is gone");
+        assert_eq!(demo.tags()[0].key(), Some("copilot-application"));
+        let role = server.iam().await.get_role().role_name("provisioner").send().await.unwrap();
+        assert_eq!(role.role().unwrap().tags().len(), 1);
     });
 }

@@ -16,7 +16,7 @@ mod users;
 pub use errors::*;
 
 use crate::RequestContext;
-use crate::context::ResourceFacts;
+use crate::context::{RequestFacts, ResourceFacts};
 use crate::query::{self, Params, constraint};
 use coffer_core::AwsError;
 use coffer_store::Store;
@@ -175,9 +175,21 @@ impl Iam {
         name: &str,
         action: &str,
     ) -> Result<PrincipalRecord, AwsError> {
+        self.authorized_principal_with(ctx, kind, name, action, RequestFacts::default()).await
+    }
+
+    /// [`Self::authorized_principal`] with what the request carries (tags it sets).
+    async fn authorized_principal_with(
+        &self,
+        ctx: &RequestContext,
+        kind: PrincipalKind,
+        name: &str,
+        action: &str,
+        request: RequestFacts<'_>,
+    ) -> Result<PrincipalRecord, AwsError> {
         let found = self.store.iam_principal(&ctx.scope.account, kind, name).await.map_err(internal)?;
         let Some(record) = found else {
-            authorize(ctx, action, &principal_arn(ctx, kind, "/", name))?;
+            authorize_with(ctx, action, &principal_arn(ctx, kind, "/", name), &ResourceFacts::of_request(request))?;
             return Err(not_found(kind, name));
         };
         // Policies may test the user's or role's tags (`iam:ResourceTag/…`, `aws:ResourceTag/…`).
@@ -186,15 +198,24 @@ impl Iam {
         } else {
             Vec::new()
         };
-        let facts = ResourceFacts { tags: &tags, ..ResourceFacts::default() };
-        ctx.authorize_with(action, &record.arn, &facts).map_err(query::access_denied_code)?;
+        authorize_with(ctx, action, &record.arn, &ResourceFacts { tags: &tags, request, ..ResourceFacts::default() })?;
         Ok(record)
     }
 }
 
 /// Authorizes through the context, with the Query services' `AccessDenied` code.
 fn authorize(ctx: &RequestContext, action: &str, resource: &str) -> Result<(), AwsError> {
-    ctx.authorize(action, resource).map_err(query::access_denied_code)
+    authorize_with(ctx, action, resource, &ResourceFacts::default())
+}
+
+/// [`authorize`] with what policies may test.
+fn authorize_with(
+    ctx: &RequestContext,
+    action: &str,
+    resource: &str,
+    facts: &ResourceFacts<'_>,
+) -> Result<(), AwsError> {
+    ctx.authorize_with(action, resource, facts).map_err(query::access_denied_code)
 }
 
 /// `arn:<partition>:iam::<account>:user/<path-without-leading-slash><name>` (or `role/…`).

@@ -2,12 +2,12 @@
 
 use super::model::{CreateRoleInput, ListInput, ListRolesOutput, RoleNameInput, RoleOutput};
 use super::{
-    DEFAULT_MAX_SESSION_SECONDS, Iam, authorize, check_length, check_name, check_path, check_path_prefix,
-    check_policy_document, check_tags, finish_page, internal, must_delete_policies, no_such_role, page, principal_arn,
-    role_exists, role_of, trust_policy_json,
+    DEFAULT_MAX_SESSION_SECONDS, Iam, authorize, authorize_with, check_length, check_name, check_path,
+    check_path_prefix, check_policy_document, check_tags, finish_page, internal, must_delete_policies, no_such_role,
+    page, principal_arn, role_exists, role_of, trust_policy_json,
 };
-use crate::RequestContext;
 use crate::query::constraint;
+use crate::{RequestContext, RequestFacts, RequestTags, ResourceFacts};
 use coffer_core::{AwsError, Timestamp};
 use coffer_store::iam::{NewPrincipal, PrincipalKind, PrincipalListing, generate_unique_id};
 
@@ -21,9 +21,11 @@ impl Iam {
         let path = input.path.as_deref().unwrap_or("/");
         check_path(path)?;
         let arn = principal_arn(ctx, KIND, path, &input.role_name);
-        authorize(ctx, "iam:CreateRole", &arn)?;
+        // Tags in the request are `aws:RequestTag/…` for both actions, as in IAM.
+        let request = ResourceFacts::of_request(RequestFacts::tags(RequestTags::set(&input.tags)));
+        authorize_with(ctx, "iam:CreateRole", &arn, &request)?;
         if !input.tags.is_empty() {
-            authorize(ctx, "iam:TagRole", &arn)?;
+            authorize_with(ctx, "iam:TagRole", &arn, &request)?;
         }
         if let Some(d) = &input.description {
             check_length(d, "description", 0, 1000)?;

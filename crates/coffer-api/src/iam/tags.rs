@@ -3,7 +3,7 @@
 
 use super::model::TagInput;
 use super::{Iam, MAX_TAGS, check_name, check_tags, internal, not_found, quota};
-use crate::RequestContext;
+use crate::{RequestContext, RequestFacts, RequestTags};
 use coffer_core::AwsError;
 use coffer_store::iam::PrincipalKind;
 
@@ -14,7 +14,8 @@ impl Iam {
             PrincipalKind::Role => ("roleName", 64, "iam:TagRole", "TagsPerRole"),
         };
         check_name(&input.name, member, max_name)?;
-        let record = self.authorized_principal(ctx, kind, &input.name, action).await?;
+        let request = RequestFacts::tags(RequestTags::Set(&input.tags));
+        let record = self.authorized_principal_with(ctx, kind, &input.name, action, request).await?;
         check_tags(&input.tags)?;
 
         let mut tx = self.store.begin().await.map_err(internal)?;

@@ -2,10 +2,11 @@
 
 use super::model::{CreateUserInput, GetUserInput, ListInput, ListUsersOutput, User, UserNameInput, UserOutput};
 use super::{
-    Iam, authorize, caller_user_name, check_name, check_path, check_path_prefix, check_tags, finish_page, internal,
-    must_delete_access_keys, must_delete_policies, no_such_user, page, principal_arn, root_arn, user_exists, user_of,
+    Iam, authorize, authorize_with, caller_user_name, check_name, check_path, check_path_prefix, check_tags,
+    finish_page, internal, must_delete_access_keys, must_delete_policies, no_such_user, page, principal_arn, root_arn,
+    user_exists, user_of,
 };
-use crate::RequestContext;
+use crate::{RequestContext, RequestFacts, RequestTags, ResourceFacts};
 use coffer_core::{AwsError, Timestamp};
 use coffer_store::iam::{NewPrincipal, PrincipalKind, PrincipalListing, generate_unique_id};
 
@@ -17,9 +18,11 @@ impl Iam {
         let path = input.path.as_deref().unwrap_or("/");
         check_path(path)?;
         let arn = principal_arn(ctx, KIND, path, &input.user_name);
-        authorize(ctx, "iam:CreateUser", &arn)?;
+        // Tags in the request are `aws:RequestTag/…` for both actions, as in IAM.
+        let request = ResourceFacts::of_request(RequestFacts::tags(RequestTags::set(&input.tags)));
+        authorize_with(ctx, "iam:CreateUser", &arn, &request)?;
         if !input.tags.is_empty() {
-            authorize(ctx, "iam:TagUser", &arn)?;
+            authorize_with(ctx, "iam:TagUser", &arn, &request)?;
         }
         check_tags(&input.tags)?;
 

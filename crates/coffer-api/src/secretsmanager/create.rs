@@ -4,7 +4,7 @@ use super::errors::{internal, invalid_parameter, name_scheduled_for_deletion, se
 use super::model::{CreateSecretInput, CreateSecretOutput};
 use super::validate::{self, NewValue, required};
 use super::{AWSCURRENT, SecretsManager};
-use crate::RequestContext;
+use crate::{RequestContext, RequestFacts, RequestTags, ResourceFacts};
 use coffer_core::sm_name::SecretName;
 use coffer_core::{AwsError, Timestamp};
 use coffer_store::WriteTx;
@@ -39,9 +39,11 @@ impl SecretsManager {
 
         let suffix = random_suffix();
         let arn = ctx.scope.arn(SERVICE, &format!("secret:{}-{suffix}", name.as_str()));
-        ctx.authorize("secretsmanager:CreateSecret", &arn)?;
+        // Tags in the request are `aws:RequestTag/…` for both actions, as in AWS.
+        let request = ResourceFacts::of_request(RequestFacts::tags(RequestTags::set(&tags)));
+        ctx.authorize_with("secretsmanager:CreateSecret", &arn, &request)?;
         if !tags.is_empty() {
-            ctx.authorize("secretsmanager:TagResource", &arn)?;
+            ctx.authorize_with("secretsmanager:TagResource", &arn, &request)?;
         }
 
         let now = Timestamp::now();

@@ -5,7 +5,7 @@ use super::errors::{already_scheduled_for_deletion, internal, invalid_parameter,
 use super::model::{DeleteSecretInput, DeleteSecretOutput, SecretIdInput, SecretRef};
 use super::validate::required;
 use super::{Lookup, SecretsManager, named_as_called};
-use crate::RequestContext;
+use crate::{RequestContext, RequestFacts};
 use coffer_core::sm_name::{SecretId, ends_like_suffix};
 use coffer_core::{AwsError, Timestamp};
 use coffer_store::secrets::SERVICE;
@@ -38,9 +38,15 @@ impl SecretsManager {
         let now = Timestamp::now();
         let found = match self.lookup(ctx, secret_id).await? {
             Lookup::Found(record, tags) => {
-                self.authorize_on(ctx, "secretsmanager:DeleteSecret", &record, tags.as_deref(), &[])
-                    .await
-                    .map_err(named_as_called(&record.arn(&ctx.scope), secret_id))?;
+                self.authorize_on(
+                    ctx,
+                    "secretsmanager:DeleteSecret",
+                    &record,
+                    tags.as_deref(),
+                    RequestFacts::default(),
+                )
+                .await
+                .map_err(named_as_called(&record.arn(&ctx.scope), secret_id))?;
                 *record
             }
             Lookup::Missing { arn } => {

@@ -31,7 +31,7 @@ mod value;
 
 use crate::json::{decode, encode};
 use crate::ssm::model::{Parameter, WireValue};
-use crate::{RequestContext, ResourceFacts};
+use crate::{RequestContext, RequestFacts, ResourceFacts};
 use coffer_core::secret::SecretString;
 use coffer_core::sm_name::{SecretId, ends_like_suffix};
 use coffer_core::{AwsError, MessageKey, Scope, Timestamp};
@@ -196,26 +196,28 @@ impl SecretsManager {
         action: &str,
         secret_id: &str,
     ) -> Result<SecretRecord, AwsError> {
-        self.authorized_with(ctx, action, secret_id, &[]).await
+        self.authorized_with(ctx, action, secret_id, RequestFacts::default()).await
     }
 
-    /// [`Self::authorized`] with request condition keys (e.g. `secretsmanager:VersionStage`).
+    /// [`Self::authorized`] with what the request carries (condition keys such as
+    /// `secretsmanager:VersionStage`, tags set or removed).
     pub(crate) async fn authorized_with(
         &self,
         ctx: &RequestContext,
         action: &str,
         secret_id: &str,
-        keys: &[(&str, &str)],
+        request: RequestFacts<'_>,
     ) -> Result<SecretRecord, AwsError> {
         match self.lookup(ctx, secret_id).await? {
             Lookup::Found(record, tags) => {
-                self.authorize_on(ctx, action, &record, tags.as_deref(), keys)
+                self.authorize_on(ctx, action, &record, tags.as_deref(), request)
                     .await
                     .map_err(named_as_called(&record.arn(&ctx.scope), secret_id))?;
                 Ok(*record)
             }
             Lookup::Missing { arn } => {
-                ctx.authorize(action, &arn).map_err(named_as_called(&arn, secret_id))?;
+                ctx.authorize_with(action, &arn, &ResourceFacts::of_request(request))
+                    .map_err(named_as_called(&arn, secret_id))?;
                 Err(secret_not_found())
             }
         }
@@ -229,11 +231,11 @@ impl SecretsManager {
         action: &str,
         record: &SecretRecord,
         tags: Option<&[(String, String)]>,
-        keys: &[(&str, &str)],
+        request: RequestFacts<'_>,
     ) -> Result<(), AwsError> {
         let arn = record.arn(&ctx.scope);
         if !ctx.needs_resource_facts() {
-            return ctx.authorize(action, &arn);
+            return ctx.authorize_with(action, &arn, &ResourceFacts::of_request(request));
         }
         let loaded;
         let tags = match tags {
@@ -243,7 +245,7 @@ impl SecretsManager {
                 &loaded
             }
         };
-        let facts = ResourceFacts { tags, resource_policy: record.resource_policy.as_deref(), keys };
+        let facts = ResourceFacts { tags, resource_policy: record.resource_policy.as_deref(), request };
         ctx.authorize_with(action, &arn, &facts)
     }
 
@@ -325,7 +327,8 @@ impl SecretsManager {
             Some(sel) => vec![("secretsmanager:VersionStage", sel)],
             None => Vec::new(),
         };
-        self.authorize_on(ctx, "secretsmanager:GetSecretValue", &record, tags.as_deref(), &keys).await?;
+        self.authorize_on(ctx, "secretsmanager:GetSecretValue", &record, tags.as_deref(), RequestFacts::keys(&keys))
+            .await?;
         if record.is_deleted() {
             return Ok(None);
         }

@@ -4,7 +4,7 @@ use super::SecretsManager;
 use super::errors::{internal, limit_exceeded, marked_for_deletion, missing};
 use super::model::{Empty, TagResourceInput, UntagResourceInput};
 use super::validate::{self, MAX_TAGS, required};
-use crate::RequestContext;
+use crate::{RequestContext, RequestFacts, RequestTags};
 use coffer_core::{AwsError, Timestamp};
 
 impl SecretsManager {
@@ -12,7 +12,8 @@ impl SecretsManager {
     pub async fn tag_resource(&self, ctx: &RequestContext, input: TagResourceInput) -> Result<Empty, AwsError> {
         let secret_id = required(&input.secret_id, "secretId")?;
         let tags = validate::tags(input.tags.as_deref().ok_or_else(|| missing("tags"))?)?;
-        let found = self.authorized(ctx, "secretsmanager:TagResource", secret_id).await?;
+        let request = RequestFacts::tags(RequestTags::Set(&tags));
+        let found = self.authorized_with(ctx, "secretsmanager:TagResource", secret_id, request).await?;
         let mut tx = self.store.begin().await.map_err(internal)?;
         let record = self.lock(&mut tx, ctx, &found).await?;
         if record.is_deleted() {
@@ -36,7 +37,8 @@ impl SecretsManager {
         let secret_id = required(&input.secret_id, "secretId")?;
         let keys = input.tag_keys.as_deref().ok_or_else(|| missing("tagKeys"))?;
         validate::tag_keys(keys)?;
-        let found = self.authorized(ctx, "secretsmanager:UntagResource", secret_id).await?;
+        let request = RequestFacts::tags(RequestTags::Removed(keys));
+        let found = self.authorized_with(ctx, "secretsmanager:UntagResource", secret_id, request).await?;
         let mut tx = self.store.begin().await.map_err(internal)?;
         let record = self.lock(&mut tx, ctx, &found).await?;
         if record.is_deleted() {

@@ -12,8 +12,8 @@ use super::model::{
 };
 use super::validate::{self, NewValue, required};
 use super::{AWSCURRENT, SecretsManager, labels_of};
-use crate::RequestContext;
 use crate::json::constraint;
+use crate::{RequestContext, RequestFacts};
 use coffer_core::{AwsError, Timestamp};
 use coffer_store::secrets::{SecretRecord, SecretVersion};
 
@@ -37,7 +37,8 @@ impl SecretsManager {
         if let Some(stage) = input.version_stage.as_deref() {
             keys.push(("secretsmanager:VersionStage", stage));
         }
-        let record = self.authorized_with(ctx, "secretsmanager:GetSecretValue", secret_id, &keys).await?;
+        let record =
+            self.authorized_with(ctx, "secretsmanager:GetSecretValue", secret_id, RequestFacts::keys(&keys)).await?;
         self.read_value(ctx, &record, input.version_id.as_deref(), input.version_stage.as_deref()).await
     }
 
@@ -178,7 +179,13 @@ impl SecretsManager {
                 for listed in matched.into_iter().take(page) {
                     let record = &listed.record;
                     let result = match self
-                        .authorize_on(ctx, "secretsmanager:GetSecretValue", record, Some(&listed.tags), &[])
+                        .authorize_on(
+                            ctx,
+                            "secretsmanager:GetSecretValue",
+                            record,
+                            Some(&listed.tags),
+                            RequestFacts::default(),
+                        )
                         .await
                     {
                         Ok(()) => self.read_value(ctx, record, None, None).await,

@@ -3,7 +3,7 @@
 use super::errors::{internal, parameter_not_found};
 use super::model::{DeleteParameterInput, DeleteParametersInput, DeleteParametersOutput, Empty};
 use super::{Ssm, check_names};
-use crate::RequestContext;
+use crate::{RequestContext, RequestFacts};
 use coffer_core::AwsError;
 use coffer_core::ssm_name::ParameterName;
 
@@ -11,7 +11,7 @@ impl Ssm {
     /// Deletes one parameter; `Ok(false)` if it did not exist.
     async fn delete_one(&self, ctx: &RequestContext, name: &ParameterName, action: &str) -> Result<bool, AwsError> {
         let mut tx = self.store.begin().await.map_err(internal)?;
-        let Some(record) = self.lock_authorized(ctx, &mut tx, name, action).await? else {
+        let Some(record) = self.lock_authorized(ctx, &mut tx, name, action, RequestFacts::default()).await? else {
             return Ok(false);
         };
         tx.ssm_delete(record.id).await.map_err(internal)?;

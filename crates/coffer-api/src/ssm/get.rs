@@ -3,7 +3,7 @@
 use super::errors::{internal, parameter_not_found, version_not_found};
 use super::model::{GetParameterInput, GetParameterOutput, GetParametersInput, GetParametersOutput, Parameter};
 use super::{Ssm, check_names};
-use crate::RequestContext;
+use crate::{RequestContext, RequestFacts};
 use coffer_core::AwsError;
 use coffer_core::ssm_name::{ParameterName, Selector};
 use coffer_store::ssm::{ParameterRecord, ParameterVersion};
@@ -61,7 +61,7 @@ impl Ssm {
             ctx.authorize(action, &arn)?;
             return Ok(Err(Missing::Parameter));
         };
-        super::authorize_parameter(ctx, tags, action, &arn).await?;
+        super::authorize_parameter(ctx, tags, action, &arn, RequestFacts::default()).await?;
         let found = match &selector {
             None => Some(latest),
             Some(Selector::Version(v)) if *v == latest.version => Some(latest),

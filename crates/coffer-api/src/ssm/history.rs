@@ -7,7 +7,7 @@ use super::model::{
 };
 use super::{MAX_LABELS_PER_VERSION, Ssm, inline_policies};
 use crate::json::constraint;
-use crate::{RequestContext, pagination};
+use crate::{RequestContext, RequestFacts, pagination};
 use coffer_core::ssm_name::ParameterName;
 use coffer_core::{AwsError, MessageKey};
 
@@ -63,7 +63,14 @@ impl Ssm {
             ctx.authorize("ssm:GetParameterHistory", &arn)?;
             return Err(parameter_not_found(&input.name));
         };
-        super::authorize_parameter(ctx, self.store.ssm_tags(record.id), "ssm:GetParameterHistory", &arn).await?;
+        super::authorize_parameter(
+            ctx,
+            self.store.ssm_tags(record.id),
+            "ssm:GetParameterHistory",
+            &arn,
+            RequestFacts::default(),
+        )
+        .await?;
         let mut versions = self.store.ssm_history(record.id, after, max + 1).await.map_err(internal)?;
         let more = versions.len() > usize::try_from(max).unwrap_or(usize::MAX);
         versions.truncate(usize::try_from(max).unwrap_or(usize::MAX));
@@ -100,7 +107,7 @@ impl Ssm {
         let labels = check_labels(&input.labels)?;
         let mut tx = self.store.begin().await.map_err(internal)?;
         let record = self
-            .lock_authorized(ctx, &mut tx, &name, "ssm:LabelParameterVersion")
+            .lock_authorized(ctx, &mut tx, &name, "ssm:LabelParameterVersion", RequestFacts::default())
             .await?
             .ok_or_else(|| parameter_not_found(&input.name))?;
         let version = input.parameter_version.unwrap_or(record.latest_version);
@@ -143,7 +150,7 @@ impl Ssm {
         let labels = check_labels(&input.labels)?;
         let mut tx = self.store.begin().await.map_err(internal)?;
         let record = self
-            .lock_authorized(ctx, &mut tx, &name, "ssm:UnlabelParameterVersion")
+            .lock_authorized(ctx, &mut tx, &name, "ssm:UnlabelParameterVersion", RequestFacts::default())
             .await?
             .ok_or_else(|| parameter_not_found(&input.name))?;
         if tx.ssm_version(record.id, version).await.map_err(internal)?.is_none() {

@@ -7,7 +7,7 @@ use super::model::{
 };
 use super::{Ssm, inline_policies};
 use crate::json::{constraint, validation};
-use crate::{RequestContext, pagination};
+use crate::{RequestContext, RequestFacts, ResourceFacts, pagination};
 use coffer_core::AwsError;
 use coffer_core::ssm_name::{ParameterName, validate_path};
 use coffer_store::ssm::{ParameterListing, ParameterRecord, ParameterVersion};
@@ -249,7 +249,9 @@ impl Ssm {
         })?;
         let path = validate_path(&raw_path)?;
         let resource = ctx.scope.arn("ssm", &format!("parameter/{}", path.trim_matches('/')));
-        ctx.authorize("ssm:GetParametersByPath", &resource)?;
+        let recursive = [("ssm:Recursive", if input.recursive { "true" } else { "false" })];
+        let request = ResourceFacts::of_request(RequestFacts::keys(&recursive));
+        ctx.authorize_with("ssm:GetParametersByPath", &resource, &request)?;
         let max = parse_max(input.max_results, 10)?;
         let filters = parse_filters(input.parameter_filters.as_deref().unwrap_or_default(), true)?;
         let after = match &input.next_token {

@@ -9,8 +9,8 @@ pub mod model;
 mod put;
 mod tags;
 
-use crate::RequestContext;
 use crate::json::{decode, encode};
+use crate::{RequestContext, RequestFacts, ResourceFacts};
 use base64::Engine as _;
 use coffer_core::secret::SecretString;
 use coffer_core::{AwsError, MessageKey};
@@ -94,37 +94,40 @@ impl Ssm {
     }
 }
 
-/// Authorizes `action` on parameter `arn`; when the parameter exists (`id`), its tags take
-/// part, so tag-conditioned policies (Copilot's execution role) decide correctly.
+/// Authorizes `action` on parameter `arn`, as `request` asks it; when the parameter exists
+/// (`tags` loads its tags), they take part, so tag-conditioned policies (Copilot's execution
+/// role) decide correctly.
 async fn authorize_parameter(
     ctx: &RequestContext,
     tags: impl std::future::Future<Output = Result<Vec<(String, String)>, coffer_store::StoreError>>,
     action: &str,
     arn: &str,
+    request: RequestFacts<'_>,
 ) -> Result<(), AwsError> {
     if !ctx.needs_resource_facts() {
-        return ctx.authorize(action, arn);
+        return ctx.authorize_with(action, arn, &ResourceFacts::of_request(request));
     }
     let tags = tags.await.map_err(internal)?;
-    ctx.authorize_with(action, arn, &crate::ResourceFacts { tags: &tags, ..Default::default() })
+    ctx.authorize_with(action, arn, &ResourceFacts { tags: &tags, request, ..Default::default() })
 }
 
 impl Ssm {
-    /// Locks parameter `name` in `tx` and authorizes `action` on it. `Ok(None)`: there is no
-    /// such parameter (and the caller was authorized without tags).
+    /// Locks parameter `name` in `tx` and authorizes `action` on it, as `request` asks it.
+    /// `Ok(None)`: there is no such parameter (and the caller was authorized without tags).
     async fn lock_authorized(
         &self,
         ctx: &RequestContext,
         tx: &mut coffer_store::WriteTx,
         name: &coffer_core::ssm_name::ParameterName,
         action: &str,
+        request: RequestFacts<'_>,
     ) -> Result<Option<coffer_store::ssm::ParameterRecord>, AwsError> {
         let arn = name.arn(&ctx.scope);
         let Some(record) = tx.ssm_lock(&ctx.scope, name.canonical()).await.map_err(internal)? else {
-            ctx.authorize(action, &arn)?;
+            ctx.authorize_with(action, &arn, &ResourceFacts::of_request(request))?;
             return Ok(None);
         };
-        authorize_parameter(ctx, tx.ssm_tags(record.id), action, &arn).await?;
+        authorize_parameter(ctx, tx.ssm_tags(record.id), action, &arn, request).await?;
         Ok(Some(record))
     }
 }

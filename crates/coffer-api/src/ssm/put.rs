@@ -3,8 +3,8 @@
 use super::errors::{already_exists, internal};
 use super::model::{PutParameterInput, PutParameterOutput};
 use super::{DEFAULT_KEY_ID, MAX_TAGS, MAX_VERSIONS, Ssm, validate_tags};
-use crate::RequestContext;
 use crate::json::{constraint, validation};
+use crate::{RequestContext, RequestFacts, RequestTags, ResourceFacts};
 use coffer_core::secret::ExposeSecret;
 use coffer_core::ssm_name::ParameterName;
 use coffer_core::{AwsError, MessageKey, SecretBytes, Timestamp};
@@ -224,10 +224,24 @@ impl Ssm {
         validate_request(&input)?;
 
         let mut tx = self.store.begin().await.map_err(internal)?;
-        let mut record = self.lock_authorized(ctx, &mut tx, &name, "ssm:PutParameter").await?;
+        // What policies may test: `ssm:Overwrite`, `ssm:Policies`, and the tags (which are
+        // `aws:RequestTag/…` for both actions, as in AWS).
+        let tags: Vec<(String, String)> =
+            input.tags.iter().flatten().map(|t| (t.key.clone(), t.value.clone())).collect();
+        let with_policies = input.policies.as_deref().is_some_and(|p| !p.is_empty());
+        let keys = [
+            ("ssm:Overwrite", if input.overwrite { "true" } else { "false" }),
+            ("ssm:Policies", if with_policies { "true" } else { "false" }),
+        ];
+        let request = RequestFacts { keys: &keys, tags: RequestTags::set(&tags) };
+        let mut record = self.lock_authorized(ctx, &mut tx, &name, "ssm:PutParameter", request).await?;
         // Tagging on create needs its own permission, as in AWS.
-        if record.is_none() && input.tags.as_ref().is_some_and(|t| !t.is_empty()) {
-            ctx.authorize("ssm:AddTagsToResource", &arn)?;
+        if record.is_none() && !tags.is_empty() {
+            ctx.authorize_with(
+                "ssm:AddTagsToResource",
+                &arn,
+                &ResourceFacts::of_request(RequestFacts::tags(request.tags)),
+            )?;
         }
         let previous = match &record {
             Some(rec) => {

@@ -6,8 +6,8 @@ use super::model::{
     Tag,
 };
 use super::{MAX_TAGS, Ssm, validate_tags};
-use crate::RequestContext;
 use crate::json::constraint;
+use crate::{RequestContext, RequestFacts, RequestTags};
 use coffer_core::AwsError;
 use coffer_core::ssm_name::ParameterName;
 
@@ -49,9 +49,10 @@ impl Ssm {
             return Err(constraint("[]", "tags", "Member must have length greater than or equal to 1"));
         }
         validate_tags(&tags)?;
+        let pairs: Vec<(String, String)> = tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect();
         let mut tx = self.store.begin().await.map_err(internal)?;
         let record = self
-            .lock_authorized(ctx, &mut tx, &name, "ssm:AddTagsToResource")
+            .lock_authorized(ctx, &mut tx, &name, "ssm:AddTagsToResource", RequestFacts::tags(RequestTags::Set(&pairs)))
             .await?
             .ok_or_else(invalid_resource_id)?;
         let existing = tx.ssm_tags(record.id).await.map_err(internal)?;
@@ -79,7 +80,13 @@ impl Ssm {
         let keys = input.tag_keys.unwrap_or_default();
         let mut tx = self.store.begin().await.map_err(internal)?;
         let record = self
-            .lock_authorized(ctx, &mut tx, &name, "ssm:RemoveTagsFromResource")
+            .lock_authorized(
+                ctx,
+                &mut tx,
+                &name,
+                "ssm:RemoveTagsFromResource",
+                RequestFacts::tags(RequestTags::Removed(&keys)),
+            )
             .await?
             .ok_or_else(invalid_resource_id)?;
         for key in &keys {
@@ -100,7 +107,14 @@ impl Ssm {
             ctx.authorize("ssm:ListTagsForResource", &arn)?;
             return Err(invalid_resource_id());
         };
-        super::authorize_parameter(ctx, self.store.ssm_tags(record.id), "ssm:ListTagsForResource", &arn).await?;
+        super::authorize_parameter(
+            ctx,
+            self.store.ssm_tags(record.id),
+            "ssm:ListTagsForResource",
+            &arn,
+            RequestFacts::default(),
+        )
+        .await?;
         let tags = self.store.ssm_tags(record.id).await.map_err(internal)?;
         Ok(ListTagsForResourceOutput { tag_list: tags.into_iter().map(|(key, value)| Tag { key, value }).collect() })
     }
