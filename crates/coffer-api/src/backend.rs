@@ -23,7 +23,6 @@ use async_trait::async_trait;
 use coffer_core::secret::SecretString;
 use coffer_core::{AwsError, Scope, Timestamp};
 use coffer_store::Store;
-use coffer_store::audit::AuditEvent;
 use std::fmt;
 use std::sync::Mutex;
 
@@ -246,20 +245,7 @@ impl EmbeddedBackend {
     /// Records one operation, as the server does for a request: who, what, on which
     /// resources, and the error code. Never a value.
     fn audit<T>(&self, ctx: &RequestContext, service: &str, operation: &str, result: &Result<T, AwsError>) {
-        let event = AuditEvent {
-            time: Timestamp::now(),
-            request_id: ctx.request_id.clone(),
-            account: ctx.scope.account.clone(),
-            region: ctx.scope.region.clone(),
-            principal_arn: Some(ctx.principal_arn.clone()),
-            access_key_id: ctx.access_key_id.clone(),
-            source_ip: None,
-            user_agent: Some(self.user_agent.clone()),
-            event_source: format!("{service}.amazonaws.com"),
-            event_name: operation.to_owned(),
-            resources: ctx.audited_resources(),
-            error_code: result.as_ref().err().map(|e| e.code.to_string()),
-        };
+        let event = ctx.in_process_audit_event(&self.user_agent, service, operation, result.as_ref().err());
         if let Ok(guard) = self.auditor.lock()
             && let Some(auditor) = guard.as_ref()
         {

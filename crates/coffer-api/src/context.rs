@@ -1,6 +1,7 @@
 //! Who is asking, where, and whether they may.
 
-use coffer_core::{AwsError, MessageKey, Scope};
+use coffer_core::{AwsError, MessageKey, Scope, Timestamp};
+use coffer_store::audit::AuditEvent;
 use std::sync::{Arc, Mutex};
 
 /// What policies may condition on besides the action and the resource ARN: the resource's
@@ -206,6 +207,31 @@ impl RequestContext {
     /// Whether operations should load resource tags and policies before authorizing.
     pub fn needs_resource_facts(&self) -> bool {
         self.authorizer.uses_resource_facts()
+    }
+
+    /// The audit record of an in-process call (no access key or source address), made once
+    /// the call returned: who, what, on which resources, and the error code. Never a value.
+    pub fn in_process_audit_event(
+        &self,
+        user_agent: &str,
+        service: &str,
+        operation: &str,
+        error: Option<&AwsError>,
+    ) -> AuditEvent {
+        AuditEvent {
+            time: Timestamp::now(),
+            request_id: self.request_id.clone(),
+            account: self.scope.account.clone(),
+            region: self.scope.region.clone(),
+            principal_arn: Some(self.principal_arn.clone()),
+            access_key_id: self.access_key_id.clone(),
+            source_ip: None,
+            user_agent: Some(user_agent.to_owned()),
+            event_source: format!("{service}.amazonaws.com"),
+            event_name: operation.to_owned(),
+            resources: self.audited_resources(),
+            error_code: error.map(|e| e.code.to_string()),
+        }
     }
 
     /// The resources this request touched so far.

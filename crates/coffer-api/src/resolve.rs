@@ -22,7 +22,7 @@ use coffer_core::ecs::asm::{self, SmParams, SmRequest};
 use coffer_core::ecs::ssm::{self as ecs_ssm, SsmBatch, SsmParameter};
 use coffer_core::ecs::{SecretRequest, go_sdk_error};
 use coffer_core::secret::{ExposeSecret as _, SecretString};
-use coffer_core::{AwsError, Scope, Timestamp};
+use coffer_core::{AwsError, Scope};
 use coffer_store::audit::AuditEvent;
 use coffer_store::iam::PrincipalKind;
 use coffer_store::{Store, StoreError};
@@ -377,20 +377,7 @@ impl EmbeddedSource {
     }
 
     fn record(&self, ctx: &RequestContext, service: &str, operation: &str, error: Option<&AwsError>) {
-        let event = AuditEvent {
-            time: Timestamp::now(),
-            request_id: ctx.request_id.clone(),
-            account: ctx.scope.account.clone(),
-            region: ctx.scope.region.clone(),
-            principal_arn: Some(ctx.principal_arn.clone()),
-            access_key_id: None,
-            source_ip: None,
-            user_agent: Some(self.user_agent.clone()),
-            event_source: format!("{service}.amazonaws.com"),
-            event_name: operation.to_owned(),
-            resources: ctx.audited_resources(),
-            error_code: error.map(|e| e.code.to_string()),
-        };
+        let event = ctx.in_process_audit_event(&self.user_agent, service, operation, error);
         if let Ok(mut events) = self.events.lock() {
             events.push(event);
         }
