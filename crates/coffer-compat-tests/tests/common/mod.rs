@@ -7,7 +7,8 @@ pub mod raw;
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_credential_types::Credentials;
-use std::io::{BufRead, BufReader};
+pub use coffer_test_support::PgDatabase;
+use coffer_test_support::{postgres_admin_url, serve_command, start_serve};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
@@ -31,47 +32,12 @@ pub fn coffer_bin() -> PathBuf {
 
 /// The backends to run every test on.
 pub fn backends() -> Vec<Backend> {
-    if std::env::var("COFFER_TEST_POSTGRES_URL").is_ok() {
+    if postgres_admin_url().is_some() {
         vec![Backend::Sqlite, Backend::Postgres]
     } else {
         eprintln!("note: COFFER_TEST_POSTGRES_URL not set; PostgreSQL variant skipped");
         vec![Backend::Sqlite]
     }
-}
-
-/// A fresh PostgreSQL database, dropped with this value.
-pub struct PgDatabase {
-    admin_url: String,
-    pub name: String,
-    pub url: String,
-}
-
-fn psql(url: &str, sql: &str) -> std::process::Output {
-    Command::new("psql").arg(url).args(["-v", "ON_ERROR_STOP=1", "-q", "-c", sql]).output().expect("psql runs")
-}
-
-impl PgDatabase {
-    pub fn create() -> Self {
-        let admin_url = std::env::var("COFFER_TEST_POSTGRES_URL").expect("COFFER_TEST_POSTGRES_URL");
-        let name = format!("coffer_compat_{}", uuid_like());
-        let out = psql(&admin_url, &format!("CREATE DATABASE {name}"));
-        assert!(out.status.success(), "CREATE DATABASE failed: {}", String::from_utf8_lossy(&out.stderr));
-        let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(admin_url.clone());
-        let url = format!("{base}/{name}");
-        Self { admin_url, name, url }
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        let _ = psql(&self.admin_url, &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
-    }
-}
-
-fn uuid_like() -> String {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
-    format!("{}_{}", std::process::id(), nanos)
 }
 
 pub struct Server {
@@ -90,16 +56,14 @@ impl Server {
     /// Starts `coffer serve --listen 127.0.0.1:0` and waits for its `listening on` line.
     pub fn start_with(backend: Backend, env: &[(&str, &str)]) -> Self {
         let data_dir = tempfile::tempdir().expect("tempdir");
-        let pg = (backend == Backend::Postgres).then(PgDatabase::create);
-        let mut cmd = Command::new(coffer_bin());
-        cmd.args(["serve", "--listen", "127.0.0.1:0"])
-            .env("COFFER_DATA_DIR", data_dir.path())
+        let pg = (backend == Backend::Postgres).then(|| PgDatabase::create("coffer_compat"));
+        let mut cmd = serve_command(&coffer_bin());
+        cmd.env("COFFER_DATA_DIR", data_dir.path())
             .env("COFFER_ROOT_ACCESS_KEY_ID", ROOT_ACCESS_KEY_ID)
             .env("COFFER_ROOT_SECRET_ACCESS_KEY", ROOT_SECRET_ACCESS_KEY)
             .env_remove("COFFER_DATABASE_URL")
             .env_remove("COFFER_MASTER_KEY")
             .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         if let Some(pg) = &pg {
             cmd.env("COFFER_DATABASE_URL", &pg.url);
@@ -107,13 +71,8 @@ impl Server {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().expect("spawn coffer serve");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("read listening line");
-        let addr =
-            line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-        Self { child, endpoint: format!("http://{addr}"), backend, data_dir, pg }
+        let (child, endpoint) = start_serve(cmd, "the test's stderr");
+        Self { child, endpoint, backend, data_dir, pg }
     }
 
     pub async fn sdk_config(&self, region: &str) -> aws_config::SdkConfig {

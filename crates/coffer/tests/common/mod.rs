@@ -11,8 +11,8 @@
 use coffer_api::backend::{Backend as _, EmbeddedBackend};
 use coffer_core::Scope;
 use coffer_core::secret::ExposeSecret as _;
+use coffer_test_support::{PgDatabase, postgres_admin_url, serve_command, start_serve};
 use std::collections::BTreeMap;
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -40,7 +40,7 @@ pub fn coffer_bin() -> PathBuf {
 /// Every (mode, database) combination to run a test on.
 pub fn variants() -> Vec<(Mode, Db)> {
     let mut out = vec![(Mode::Embedded, Db::Sqlite), (Mode::Remote, Db::Sqlite)];
-    if std::env::var("COFFER_TEST_POSTGRES_URL").is_ok_and(|v| !v.is_empty()) {
+    if postgres_admin_url().is_some() {
         out.push((Mode::Embedded, Db::Postgres));
         out.push((Mode::Remote, Db::Postgres));
     }
@@ -53,38 +53,6 @@ pub fn on_every_backend(body: impl Fn(&Harness)) {
         eprintln!("-- {mode:?} on {db:?}");
         let h = Harness::new(mode, db);
         body(&h);
-    }
-}
-
-/// A fresh PostgreSQL database, dropped with this value.
-pub struct PgDatabase {
-    admin_url: String,
-    name: String,
-    pub url: String,
-}
-
-fn psql(url: &str, sql: &str) -> std::process::Output {
-    Command::new("psql").arg(url).args(["-v", "ON_ERROR_STOP=1", "-q", "-c", sql]).output().expect("psql runs")
-}
-
-impl PgDatabase {
-    fn create() -> Self {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static N: AtomicU32 = AtomicU32::new(0);
-        let admin_url = std::env::var("COFFER_TEST_POSTGRES_URL").expect("COFFER_TEST_POSTGRES_URL");
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-        let name = format!("coffer_cli_{}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst), nanos);
-        let out = psql(&admin_url, &format!("CREATE DATABASE {name}"));
-        assert!(out.status.success(), "CREATE DATABASE failed: {}", String::from_utf8_lossy(&out.stderr));
-        let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(admin_url.clone());
-        let url = format!("{base}/{name}");
-        Self { admin_url, name, url }
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        let _ = psql(&self.admin_url, &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
     }
 }
 
@@ -164,7 +132,7 @@ impl Harness {
         let root = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir_all(root.path().join("project")).unwrap();
         std::fs::create_dir_all(root.path().join("home")).unwrap();
-        let pg = (db == Db::Postgres).then(PgDatabase::create);
+        let pg = (db == Db::Postgres).then(|| PgDatabase::create("coffer_cli"));
         let mut h = Self { mode, db, root, server: None, endpoint: None, pg };
         if mode == Mode::Remote {
             h.start_server();
@@ -185,28 +153,20 @@ impl Harness {
     }
 
     fn start_server(&mut self) {
-        let log = std::fs::File::create(self.root.path().join("server.log")).unwrap();
-        let mut cmd = Command::new(coffer_bin());
-        cmd.args(["serve", "--listen", "127.0.0.1:0"])
-            .env_clear()
+        let log_path = self.root.path().join("server.log");
+        let mut cmd = serve_command(&coffer_bin());
+        cmd.env_clear()
             .env("HOME", self.root.path().join("home"))
             .env("COFFER_DATA_DIR", self.data_dir())
             .env("COFFER_ROOT_ACCESS_KEY_ID", ROOT_ACCESS_KEY_ID)
             .env("COFFER_ROOT_SECRET_ACCESS_KEY", ROOT_SECRET_ACCESS_KEY)
             .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log);
+            .stderr(std::fs::File::create(&log_path).unwrap());
         if let Some(url) = self.database_url() {
             cmd.env("COFFER_DATABASE_URL", url);
         }
-        let mut child = cmd.spawn().expect("spawn coffer serve");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("read the listening line");
-        let addr = line.trim().strip_prefix("listening on ").unwrap_or_else(|| {
-            panic!("unexpected first line {line:?}; see {}", self.root.path().join("server.log").display())
-        });
-        self.endpoint = Some(format!("http://{addr}"));
+        let (child, endpoint) = start_serve(cmd, &log_path.display().to_string());
+        self.endpoint = Some(endpoint);
         self.server = Some(child);
     }
 
