@@ -6,8 +6,9 @@
 #   - remote:   a local `coffer serve` over HTTP (STS GetCallerIdentity + AssumeRole, then
 #               3 GetParameters batches and 5 GetSecretValue calls in parallel).
 #
-# Usage: scripts/bench-run.sh [RUNS]        (default 200 runs per command)
-# Needs: a release build (cargo build --release -p coffer), the aws CLI (to create the Secrets
+# Usage: scripts/bench-run.sh [RUNS]        (default 200 runs per command;
+#        COFFER_BIN=PATH measures another build, e.g. a copy of an older one)
+# Needs: a release build (cargo build --release --workspace), the aws CLI (to create the Secrets
 # Manager secrets), jq; hyperfine if installed (apt-get install -y hyperfine), else a
 # `date +%s%N` loop.
 # Prints the median of each command and the median overhead (coffer run − direct exec).
@@ -16,7 +17,7 @@ set -euo pipefail
 RUNS="${1:-200}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 COFFER="${COFFER_BIN:-$ROOT/target/release/coffer}"
-[ -x "$COFFER" ] || { echo "no release binary at $COFFER: cargo build --release -p coffer" >&2; exit 1; }
+[ -x "$COFFER" ] || { echo "no release binary at $COFFER: cargo build --release --workspace" >&2; exit 1; }
 command -v aws >/dev/null || { echo "the aws CLI is needed to create the Secrets Manager secrets" >&2; exit 1; }
 command -v jq >/dev/null || { echo "jq is needed" >&2; exit 1; }
 
