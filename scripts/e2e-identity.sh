@@ -56,6 +56,13 @@ JSON
 aws iam put-role-policy --role-name "$ROLE" --policy-name demo-test-svcSecretsPolicy --policy-document "$POLICY"
 expect_eq "list-role-policies" demo-test-svcSecretsPolicy \
     "$(aws iam list-role-policies --role-name "$ROLE" --query 'PolicyNames[]' --output text)"
+# Role tags, as Copilot sets them on its roles: tag, list (sorted by key), untag.
+aws iam tag-role --role-name "$ROLE" --tags "${DEMO_TEST[@]}" Key=owner,Value=platform
+expect_eq "list-role-tags" "copilot-application=demo copilot-environment=test owner=platform" \
+    "$(aws iam list-role-tags --role-name "$ROLE" --query "join(' ', Tags[].join('=', [Key, Value]))" --output text)"
+aws iam untag-role --role-name "$ROLE" --tag-keys OWNER
+expect_eq "untag-role (keys without case)" "copilot-application copilot-environment" \
+    "$(aws iam list-role-tags --role-name "$ROLE" --query "join(' ', Tags[].Key)" --output text)"
 
 aws ssm put-parameter --name GH_WEBHOOK_SECRET --value secretvalue1234 --type SecureString --tags "${DEMO_TEST[@]}" >/dev/null
 aws ssm put-parameter --name PROD_ONLY --value prodvalue5678 --type SecureString \

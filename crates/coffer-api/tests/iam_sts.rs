@@ -744,6 +744,56 @@ async fn tags() {
             404,
             "The role with name nope cannot be found.",
         );
+
+        // ListUserTags: sorted by key, paged by MaxItems/Marker.
+        let listed = env.iam_ok(&[("Action", "ListUserTags"), ("UserName", "hal"), ("MaxItems", "1")]).await;
+        assert!(
+            listed.contains(
+                "<Tags><member><Key>env</Key><Value>prod</Value></member></Tags><IsTruncated>true</IsTruncated><Marker>"
+            ),
+            "{listed}"
+        );
+        let marker = listed.split("<Marker>").nth(1).and_then(|m| m.split("</Marker>").next()).unwrap().to_owned();
+        let rest = env.iam_ok(&[("Action", "ListUserTags"), ("UserName", "hal"), ("Marker", &marker)]).await;
+        assert!(
+            rest.contains(
+                "<Tags><member><Key>team</Key><Value>core</Value></member></Tags><IsTruncated>false</IsTruncated>"
+            ),
+            "{rest}"
+        );
+        // UntagUser: keys compare without case; a key not there is no error.
+        env.iam_ok(&[
+            ("Action", "UntagUser"),
+            ("UserName", "hal"),
+            ("TagKeys.member.1", "ENV"),
+            ("TagKeys.member.2", "absent"),
+        ])
+        .await;
+        let left = env.iam_ok(&[("Action", "ListUserTags"), ("UserName", "hal")]).await;
+        assert!(left.contains("<Tags><member><Key>team</Key><Value>core</Value></member></Tags>"), "{left}");
+        assert_err(
+            env.iam(&root(), &[("Action", "UntagUser"), ("UserName", "hal")]).await,
+            "ValidationError",
+            400,
+            "1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null",
+        );
+        assert_err(
+            env.iam(&root(), &[("Action", "UntagUser"), ("UserName", "hal"), ("TagKeys.member.1", "bad*key")]).await,
+            "ValidationError",
+            400,
+            "1 validation error detected: Value 'bad*key' at 'tagKeys.1.member' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+",
+        );
+        assert_eq!(env.store.iam_tags(1).await.unwrap().len(), 1, "refused UntagUser calls change nothing");
+        env.iam_ok(&[("Action", "UntagRole"), ("RoleName", "svc"), ("TagKeys.member.1", "copilot-environment")]).await;
+        let none = env.iam_ok(&[("Action", "ListRoleTags"), ("RoleName", "svc")]).await;
+        assert!(none.contains("<Tags/>") || none.contains("<Tags></Tags>"), "{none}");
+        assert!(none.contains("<IsTruncated>false</IsTruncated>"), "{none}");
+        assert_err(
+            env.iam(&root(), &[("Action", "ListRoleTags"), ("RoleName", "nope")]).await,
+            "NoSuchEntity",
+            404,
+            "The role with name nope cannot be found.",
+        );
     }
 }
 

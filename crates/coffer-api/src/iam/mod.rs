@@ -46,6 +46,10 @@ pub const OPERATIONS: &[&str] = &[
     "ListRolePolicies",
     "TagUser",
     "TagRole",
+    "UntagUser",
+    "UntagRole",
+    "ListUserTags",
+    "ListRoleTags",
 ];
 
 pub const NAMESPACE: &str = query::IAM_NAMESPACE;
@@ -161,6 +165,22 @@ impl Iam {
             "TagRole" => {
                 self.tag_role(ctx, TagInput::from_params(params, true)?).await?;
                 Ok(ok(action))
+            }
+            "UntagUser" => {
+                self.untag_user(ctx, UntagInput::from_params(params, false)?).await?;
+                Ok(ok(action))
+            }
+            "UntagRole" => {
+                self.untag_role(ctx, UntagInput::from_params(params, true)?).await?;
+                Ok(ok(action))
+            }
+            "ListUserTags" => {
+                let out = self.list_user_tags(ctx, ListTagsInput::from_params(params, false)?).await?;
+                Ok(query::response(NAMESPACE, action, rid, |x| out.write(x)))
+            }
+            "ListRoleTags" => {
+                let out = self.list_role_tags(ctx, ListTagsInput::from_params(params, true)?).await?;
+                Ok(query::response(NAMESPACE, action, rid, |x| out.write(x)))
             }
             other => Err(query::invalid_action(other, params.version().unwrap_or(VERSION))),
         }
@@ -314,30 +334,31 @@ fn validation_no_value(member: &str, constraint: &str) -> AwsError {
     ))
 }
 
+/// IAM's character rule for a tag key (`key`: at least one character) or value.
+fn tag_pattern_error(text: &str, member: &str, key: bool) -> Result<(), AwsError> {
+    let allowed = |c: char| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c);
+    if text.chars().all(allowed) {
+        return Ok(());
+    }
+    let repeat = if key { '+' } else { '*' };
+    Err(constraint(
+        text,
+        member,
+        &format!("Member must satisfy regular expression pattern: [\\p{{L}}\\p{{Z}}\\p{{N}}_.:/=+\\-@]{repeat}"),
+    ))
+}
+
 /// Tag rules of TagUser, TagRole, CreateUser and CreateRole.
 fn check_tags(tags: &[Tag]) -> Result<(), AwsError> {
     if tags.len() > MAX_TAGS {
         return Err(validation_no_value("tags", "Member must have length less than or equal to 50"));
     }
-    let allowed = |c: char| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c);
     for (i, (key, value)) in tags.iter().enumerate() {
         let n = i + 1;
         check_length(key, &format!("tags.{n}.member.key"), 1, 128)?;
-        if !key.chars().all(allowed) {
-            return Err(constraint(
-                key,
-                &format!("tags.{n}.member.key"),
-                "Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+",
-            ));
-        }
+        tag_pattern_error(key, &format!("tags.{n}.member.key"), true)?;
         check_length(value, &format!("tags.{n}.member.value"), 0, 256)?;
-        if !value.chars().all(allowed) {
-            return Err(constraint(
-                value,
-                &format!("tags.{n}.member.value"),
-                "Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*",
-            ));
-        }
+        tag_pattern_error(value, &format!("tags.{n}.member.value"), false)?;
     }
     for (i, (key, _)) in tags.iter().enumerate() {
         if tags[..i].iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {

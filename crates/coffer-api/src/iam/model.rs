@@ -415,3 +415,42 @@ impl TagInput {
         Ok(Self { name: owned(p, name_param(role))?, tags: p.tags("Tags") })
     }
 }
+
+#[derive(Clone, Debug, Default)]
+pub struct UntagInput {
+    /// The user or role name.
+    pub name: String,
+    pub tag_keys: Vec<String>,
+}
+
+impl UntagInput {
+    pub fn from_params(p: &Params, role: bool) -> Result<Self, AwsError> {
+        Ok(Self { name: owned(p, name_param(role))?, tag_keys: p.list("TagKeys") })
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ListTagsInput {
+    /// The user or role name.
+    pub name: String,
+    pub paging: Paging,
+}
+
+impl ListTagsInput {
+    pub fn from_params(p: &Params, role: bool) -> Result<Self, AwsError> {
+        Ok(Self { name: owned(p, name_param(role))?, paging: Paging::from_params(p)? })
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ListTagsOutput {
+    pub tags: Vec<Tag>,
+    pub marker: Option<String>,
+}
+
+impl ListTagsOutput {
+    pub fn write(&self, x: &mut Xml) {
+        x.tags("Tags", &self.tags);
+        write_page_end(x, self.marker.as_deref());
+    }
+}
