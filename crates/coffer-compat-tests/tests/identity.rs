@@ -268,3 +268,43 @@ async fn request_tags_and_request_keys_decide() {
         assert_eq!(role.role().unwrap().tags().len(), 1);
     });
 }
+
+/// A session used after its expiry is refused with `ExpiredToken` in each protocol's form
+/// (JSON: `ExpiredTokenException`, 400; Query: `ExpiredToken`, 403), not as an unknown key.
+#[tokio::test]
+async fn expired_sessions_are_refused_as_expired() {
+    on_every_backend!(server => {
+        let mut server = server;
+        let sts = server.sts().await;
+        let iam = server.iam().await;
+        let role = iam.create_role().role_name("short").assume_role_policy_document(TRUST).send().await.unwrap();
+        iam.put_role_policy().role_name("short").policy_name("p").policy_document(COPILOT_POLICY).send().await.unwrap();
+        let session = sts.assume_role().role_arn(role.role().unwrap().arn()).role_session_name("task").duration_seconds(900).send().await.unwrap();
+        let creds = session.credentials().unwrap().clone();
+        let session_creds = || Credentials::new(creds.access_key_id(), creds.secret_access_key(), Some(creds.session_token().to_owned()), None, "session");
+        let me = aws_sdk_sts::Client::new(&server.sdk_config_with(session_creds()).await).get_caller_identity().send().await.unwrap();
+        assert_eq!(me.arn(), Some("arn:aws:sts::000000000000:assumed-role/short/task"));
+
+        // AssumeRole's minimum is 15 minutes: the session's end is moved a minute into the
+        // past instead, with the server stopped (it caches keys for 5 s).
+        let past = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() - 60_000;
+        server.execute_sql(&format!("UPDATE iam_access_keys SET expires_ms = {past} WHERE access_key_id = '{}'", creds.access_key_id()));
+        server.restart();
+        let as_session = server.sdk_config_with(session_creds()).await;
+
+        let err = aws_sdk_ssm::Client::new(&as_session).get_parameters().names("x").send().await.unwrap_err();
+        let raw = err.raw_response().map(|r| r.status().as_u16());
+        let err = err.into_service_error();
+        assert_eq!(err.code(), Some("ExpiredTokenException"));
+        assert_eq!(err.message(), Some("The security token included in the request is expired"));
+        assert_eq!(raw, Some(400));
+        let err = aws_sdk_sts::Client::new(&as_session).get_caller_identity().send().await.unwrap_err();
+        let raw = err.raw_response().map(|r| r.status().as_u16());
+        let err = err.into_service_error();
+        assert_eq!(err.code(), Some("ExpiredToken"));
+        assert_eq!(err.message(), Some("The security token included in the request is expired"));
+        assert_eq!(raw, Some(403));
+        // The root's own credentials still work after the restart.
+        server.sts().await.get_caller_identity().send().await.unwrap();
+    });
+}

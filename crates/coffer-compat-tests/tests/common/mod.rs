@@ -57,22 +57,33 @@ impl Server {
     pub fn start_with(backend: Backend, env: &[(&str, &str)]) -> Self {
         let data_dir = tempfile::tempdir().expect("tempdir");
         let pg = (backend == Backend::Postgres).then(|| PgDatabase::create("coffer_compat"));
-        let mut cmd = serve_command(&coffer_bin());
-        cmd.env("COFFER_DATA_DIR", data_dir.path())
-            .env("COFFER_ROOT_ACCESS_KEY_ID", ROOT_ACCESS_KEY_ID)
-            .env("COFFER_ROOT_SECRET_ACCESS_KEY", ROOT_SECRET_ACCESS_KEY)
-            .env_remove("COFFER_DATABASE_URL")
-            .env_remove("COFFER_MASTER_KEY")
-            .env("RUST_LOG", "warn")
-            .stderr(Stdio::inherit());
-        if let Some(pg) = &pg {
-            cmd.env("COFFER_DATABASE_URL", &pg.url);
-        }
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let (child, endpoint) = start_serve(cmd, "the test's stderr");
+        let (child, endpoint) = spawn(data_dir.path(), pg.as_ref(), env);
         Self { child, endpoint, backend, data_dir, pg }
+    }
+
+    /// Stops the server (SIGTERM) and starts another on the same data, on a new port.
+    pub fn restart(&mut self) {
+        self.stop();
+        (self.child, self.endpoint) = spawn(self.data_dir.path(), self.pg.as_ref(), &[]);
+    }
+
+    /// Runs one SQL statement on the server's database (SQLite through Python's sqlite3, so no
+    /// SQLite CLI is needed; PostgreSQL through psql). For tests that need a state no API can
+    /// make, such as an expired session; stop or restart the server around it.
+    pub fn execute_sql(&self, sql: &str) {
+        let out = match &self.pg {
+            Some(pg) => Command::new("psql").arg(&pg.url).args(["-v", "ON_ERROR_STOP=1", "-q", "-c", sql]).output(),
+            None => Command::new("python3")
+                .args([
+                    "-c",
+                    "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()",
+                ])
+                .arg(self.data_dir.path().join("coffer.db"))
+                .arg(sql)
+                .output(),
+        }
+        .expect("run SQL");
+        assert!(out.status.success(), "{sql}: {}", String::from_utf8_lossy(&out.stderr));
     }
 
     pub async fn sdk_config(&self, region: &str) -> aws_config::SdkConfig {
@@ -151,6 +162,25 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Starts `coffer serve` on `data_dir` (and `pg`, when given) with the root credentials.
+fn spawn(data_dir: &std::path::Path, pg: Option<&PgDatabase>, env: &[(&str, &str)]) -> (Child, String) {
+    let mut cmd = serve_command(&coffer_bin());
+    cmd.env("COFFER_DATA_DIR", data_dir)
+        .env("COFFER_ROOT_ACCESS_KEY_ID", ROOT_ACCESS_KEY_ID)
+        .env("COFFER_ROOT_SECRET_ACCESS_KEY", ROOT_SECRET_ACCESS_KEY)
+        .env_remove("COFFER_DATABASE_URL")
+        .env_remove("COFFER_MASTER_KEY")
+        .env("RUST_LOG", "warn")
+        .stderr(Stdio::inherit());
+    if let Some(pg) = pg {
+        cmd.env("COFFER_DATABASE_URL", &pg.url);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    start_serve(cmd, "the test's stderr")
 }
 
 /// Runs `body` against a fresh server on every backend.
