@@ -95,3 +95,25 @@ async fn chain_detects_tampering() {
         }
     }
 }
+
+/// An append larger than one multi-row INSERT (the server's writer sends up to 256 events at
+/// once) keeps every event, in order, on one intact chain.
+#[tokio::test]
+async fn large_appends_stay_one_chain() {
+    for kind in common::backends("large_appends_stay_one_chain") {
+        let db = TestDb::new(&kind).await;
+        let store = db.open(common::fresh_keyring()).await;
+        let events: Vec<_> = (1..=256).map(|i| event(i, "arn:aws:iam::000000000000:root")).collect();
+        store.audit_append(&events[..250], Durability::Synced).await.unwrap();
+        store.audit_append(&events[250..], Durability::Deferred).await.unwrap();
+        assert_eq!(store.audit_verify().await.unwrap(), ChainStatus::Intact { records: 256 });
+        let all = store.audit_list(&AuditQuery { limit: 1000, ..Default::default() }).await.unwrap();
+        assert_eq!(all.len(), 256);
+        assert!(
+            all.iter()
+                .rev()
+                .enumerate()
+                .all(|(i, r)| r.seq == i as i64 + 1 && r.event.request_id == format!("req-{}", i + 1))
+        );
+    }
+}
