@@ -12,7 +12,7 @@ use coffer_store::credentials::RootCredentials;
 use coffer_store::iam::{AccessKeyRecord, session_token_hash};
 use secrecy::SecretString;
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 /// How long a looked-up access key (with its policies) is reused. Like IAM itself, changes
@@ -65,10 +65,16 @@ impl Caller {
     }
 }
 
+/// One store lookup of an access key, awaited by every request that needs it meanwhile.
+type PendingLookup = Arc<tokio::sync::OnceCell<Option<Arc<Caller>>>>;
+
 pub struct Authenticator {
     store: Store,
     root: Arc<Caller>,
     cache: RwLock<HashMap<String, (Instant, Arc<Caller>)>>,
+    /// Lookups under way: a new session's first requests arrive together (`coffer run` and
+    /// the ECS agent fetch in parallel), and should cost one read, not one each.
+    pending: Mutex<HashMap<String, PendingLookup>>,
 }
 
 /// A verified request: who, and the region of its credential scope.
@@ -79,7 +85,7 @@ pub struct Verified {
 
 impl Authenticator {
     pub fn new(store: Store, root: &RootCredentials, account: &str) -> Self {
-        Self { store, root: Arc::new(Caller::root(root, account)), cache: RwLock::default() }
+        Self { store, root: Arc::new(Caller::root(root, account)), cache: RwLock::default(), pending: Mutex::default() }
     }
 
     async fn lookup(&self, access_key_id: &str) -> Result<Option<Arc<Caller>>, AuthFailure> {
@@ -91,6 +97,20 @@ impl Authenticator {
         {
             return Ok(Some(caller));
         }
+        let pending = {
+            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            pending.entry(access_key_id.to_owned()).or_default().clone()
+        };
+        let found = pending.get_or_try_init(|| self.load(access_key_id)).await.cloned();
+        let mut all = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        if all.get(access_key_id).is_some_and(|p| Arc::ptr_eq(p, &pending)) {
+            all.remove(access_key_id);
+        }
+        found
+    }
+
+    /// Reads an access key (with its principal's policies and tags) and caches it.
+    async fn load(&self, access_key_id: &str) -> Result<Option<Arc<Caller>>, AuthFailure> {
         let record = self.store.access_key(access_key_id).await.map_err(|e| {
             tracing::error!(error = %e, "access key lookup failed");
             AuthFailure::Unavailable
@@ -154,5 +174,54 @@ impl Authenticator {
             return Err(AuthFailure::ExpiredToken);
         }
         Ok(Verified { caller, region: auth.region.to_owned() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use coffer_api::RequestContext;
+    use coffer_api::iam::Iam;
+    use coffer_api::iam::model::{CreateAccessKeyInput, CreateUserInput};
+    use coffer_core::Scope;
+    use coffer_store::{Concurrency, Keyring, MasterKey, StoreOptions};
+
+    /// A new key's first requests arrive together: they share one lookup (one `Caller`), and
+    /// nothing is left pending. An unknown key is answered as such, and not remembered.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_first_requests_share_one_lookup() {
+        let nanos = SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+        let dir = std::env::temp_dir().join(format!("coffer-auth-test-{}-{nanos}", std::process::id()));
+        let options = StoreOptions { database_url: None, data_dir: dir.clone(), concurrency: Concurrency::Server };
+        let store = Store::open(&options, Keyring::new(MasterKey::generate().unwrap())).await.unwrap();
+        let iam = Iam::new(store.clone());
+        let ctx = RequestContext::root(Scope::new("000000000000", "us-east-1"), "test".to_owned());
+        let user = CreateUserInput { user_name: "ci".into(), path: None, tags: Vec::new() };
+        iam.create_user(&ctx, user).await.unwrap();
+        let key = iam.create_access_key(&ctx, CreateAccessKeyInput { user_name: Some("ci".into()) }).await.unwrap();
+        let key_id = key.access_key.access_key_id;
+
+        let root = RootCredentials {
+            access_key_id: "AKIAROOTROOTROOTROOT".into(),
+            secret_access_key: SecretString::from("root-secret".to_owned()),
+        };
+        let auth = Arc::new(Authenticator::new(store, &root, "000000000000"));
+        let lookups: Vec<_> = (0..8)
+            .map(|_| {
+                let (auth, key_id) = (auth.clone(), key_id.clone());
+                tokio::spawn(async move { auth.lookup(&key_id).await })
+            })
+            .collect();
+        let mut callers = Vec::new();
+        for lookup in lookups {
+            callers.push(lookup.await.unwrap().ok().flatten().expect("the key is found"));
+        }
+        assert!(callers.windows(2).all(|w| Arc::ptr_eq(&w[0], &w[1])), "one lookup served all eight");
+        assert_eq!(callers[0].access_key_id, key_id);
+        assert!(auth.pending.lock().unwrap().is_empty());
+
+        assert!(auth.lookup("AKIANOSUCHKEY0000000").await.ok().flatten().is_none());
+        assert!(auth.pending.lock().unwrap().is_empty());
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
