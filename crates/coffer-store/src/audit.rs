@@ -129,8 +129,22 @@ async fn append(conn: &mut AnyConnection, events: &[AuditEvent]) -> Result<(), S
     // Locks the head row: appends from several servers serialize here.
     let head =
         sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash").fetch_one(&mut *conn).await?;
-    let mut seq: i64 = head.try_get("seq")?;
-    let mut prev: String = head.try_get("hash")?;
+    let (seq, hash) = insert_after(conn, events, head.try_get("seq")?, head.try_get("hash")?).await?;
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(seq)
+        .bind(&hash)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Inserts `events` after the record `(seq, hash)`; returns the new head.
+async fn insert_after(
+    conn: &mut AnyConnection,
+    events: &[AuditEvent],
+    mut seq: i64,
+    mut prev: String,
+) -> Result<(i64, String), StoreError> {
     // One multi-row INSERT per chunk rather than one per event: `coffer run` appends its
     // events just before `exec`, where every round trip to the database shows.
     for chunk in events.chunks(INSERT_CHUNK) {
@@ -163,12 +177,7 @@ async fn append(conn: &mut AnyConnection, events: &[AuditEvent]) -> Result<(), S
         }
         insert.execute(&mut *conn).await?;
     }
-    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-        .bind(seq)
-        .bind(&prev)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+    Ok((seq, prev))
 }
 
 /// How many columns [`COLUMNS`] names, and how many rows one INSERT carries (15 × 100
@@ -199,13 +208,23 @@ impl Store {
             }
             (Durability::Deferred, Backend::Sqlite) => {
                 // SQLite sets durability per connection, and not inside a transaction: this
-                // connection is relaxed for one commit, then closed rather than pooled.
+                // connection is relaxed for one commit, then closed rather than pooled (which
+                // also rolls back what an error leaves open). `coffer run` appends just before
+                // `exec`, so the statements go in four round trips, not six: relax and take the
+                // write lock; read the head; insert; set the head and commit.
                 let mut conn = self.writer().acquire().await?;
                 conn.close_on_drop();
-                sqlx::raw_sql("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
-                let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
-                append(&mut tx, events).await?;
-                Ok(tx.commit().await?)
+                sqlx::raw_sql("PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE").execute(&mut *conn).await?;
+                let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
+                let (seq, hash) = insert_after(&mut conn, events, head.try_get("seq")?, head.try_get("hash")?).await?;
+                // Inlined, not bound (a multi-statement batch takes no parameters): an integer
+                // and a hex digest computed here.
+                if !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(StoreError::Corrupt("audit chain hash is not hex".into()));
+                }
+                let finish = format!("UPDATE audit_head SET seq = {seq}, hash = '{hash}' WHERE id = 1; COMMIT");
+                sqlx::raw_sql(sqlx::AssertSqlSafe(finish)).execute(&mut *conn).await?;
+                Ok(())
             }
         }
     }

@@ -73,6 +73,8 @@ struct Inner {
     read: AnyPool,
     keyring: Keyring,
     backend: Backend,
+    /// The SQLite file, when opened from a data directory (else asked of SQLite when needed).
+    sqlite_file: Option<PathBuf>,
 }
 
 /// A handle to the database; cheap to clone.
@@ -98,6 +100,7 @@ impl Store {
     /// Opens (creating if needed) the database and applies pending migrations.
     pub async fn open(options: &StoreOptions, keyring: Keyring) -> Result<Self, StoreError> {
         install_default_drivers();
+        let mut sqlite_file = None;
         let (write, read, backend) = match options.database_url.as_deref() {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 let pool = AnyPoolOptions::new()
@@ -115,8 +118,10 @@ impl Store {
             None => {
                 std::fs::create_dir_all(&options.data_dir)
                     .map_err(|source| StoreError::DataDir { path: options.data_dir.display().to_string(), source })?;
-                let url = format!("sqlite://{}?mode=rwc", options.data_dir.join("coffer.db").display());
+                let file = options.data_dir.join("coffer.db");
+                let url = format!("sqlite://{}?mode=rwc", file.display());
                 let (w, r) = Self::sqlite_pools(&url, options.concurrency).await?;
+                sqlite_file = Some(file);
                 (w, r, Backend::Sqlite)
             }
         };
@@ -137,7 +142,7 @@ impl Store {
             // PostgreSQL migrations run under an advisory lock.
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&write).await?,
         }
-        Ok(Self { inner: Arc::new(Inner { write, read, keyring, backend }) })
+        Ok(Self { inner: Arc::new(Inner { write, read, keyring, backend, sqlite_file }) })
     }
 
     async fn sqlite_pools(url: &str, concurrency: Concurrency) -> Result<(AnyPool, AnyPool), StoreError> {
@@ -202,9 +207,13 @@ impl Store {
         if self.inner.backend != Backend::Sqlite {
             return Ok(());
         }
-        let row =
-            sqlx::query("SELECT file FROM pragma_database_list WHERE name = 'main'").fetch_one(self.reader()).await?;
-        let file: String = row.try_get("file")?;
+        let file = match &self.inner.sqlite_file {
+            Some(file) => file.display().to_string(),
+            None => {
+                let sql = "SELECT file FROM pragma_database_list WHERE name = 'main'";
+                sqlx::query(sql).fetch_one(self.reader()).await?.try_get("file")?
+            }
+        };
         let wal_len = std::fs::metadata(format!("{file}-wal")).map(|m| m.len()).unwrap_or(0);
         if wal_len > WAL_TRIM_BYTES {
             sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)").execute(self.writer()).await?;
