@@ -4,6 +4,7 @@ use crate::config::StoreArgs;
 use clap::{Args, Subcommand};
 use coffer_core::Timestamp;
 use coffer_store::audit::{AuditQuery, ChainStatus};
+use std::io::Write as _;
 
 #[derive(Subcommand, Debug)]
 pub enum AuditCommand {
@@ -60,20 +61,28 @@ async fn ls(args: LsArgs) -> anyhow::Result<()> {
     };
     let records = store.audit_list(&query).await?;
     store.close().await;
+    let mut out = std::io::stdout().lock();
     for r in records {
-        if args.json {
-            println!("{}", serde_json::to_string(&r)?);
+        let line = if args.json {
+            serde_json::to_string(&r)?
         } else {
             let e = &r.event;
-            println!(
-                "{}\t{}\t{}\t{}\t{}\t{}",
+            format!(
+                "{}\t{}\t{}\t{}:{}\t{}\t{}",
                 r.seq,
                 coffer_api::query::iso8601(e.time),
                 e.principal_arn.as_deref().unwrap_or("-"),
-                format_args!("{}:{}", e.event_source.trim_end_matches(".amazonaws.com"), e.event_name),
+                e.event_source.trim_end_matches(".amazonaws.com"),
+                e.event_name,
                 e.error_code.as_deref().unwrap_or("OK"),
                 e.resources.join(","),
-            );
+            )
+        };
+        match writeln!(out, "{line}") {
+            Ok(()) => {}
+            // A reader that stopped early (`coffer audit ls | head`) is no error.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+            Err(e) => return Err(e.into()),
         }
     }
     Ok(())
@@ -86,7 +95,7 @@ async fn verify(args: StoreArgs) -> anyhow::Result<()> {
     store.close().await;
     match status {
         ChainStatus::Intact { records } => {
-            println!("audit chain intact: {records} records");
+            crate::ui::data(format!("audit chain intact: {records} records"));
             Ok(())
         }
         ChainStatus::Broken { seq, reason } => anyhow::bail!("audit chain broken at record {seq}: {reason}"),

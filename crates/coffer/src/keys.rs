@@ -28,9 +28,9 @@ async fn status(args: StoreArgs) -> anyhow::Result<()> {
     let (keyring, _) = args.keyring()?;
     let active = keyring.active().id().to_owned();
     let store = args.open(keyring, coffer_store::Concurrency::Command).await?;
-    println!("active master key: {active}");
+    crate::ui::data(format!("active master key: {active}"));
     for (id, count) in store.master_key_usage().await? {
-        println!("{id}\t{count} data keys");
+        crate::ui::data(format!("{id}\t{count} data keys"));
     }
     store.close().await;
     Ok(())

@@ -547,3 +547,23 @@ fn embedded_operations_are_audited() {
     }
     assert!(matches!(chain, coffer_store::audit::ChainStatus::Intact { .. }), "{chain:?}");
 }
+
+/// `coffer audit ls | head`: a reader that stops early is no error (exit 0, no panic), and
+/// the records are there for a reader that reads them.
+#[test]
+fn audit_listing_into_a_closed_pipe_ends_quietly() {
+    let h = Harness::new(Mode::Embedded, common::Db::Sqlite);
+    h.app_and_env("demo", &["test"]);
+    let listed = h.run(&["audit", "ls"]);
+    listed.success();
+    assert!(listed.stdout.lines().count() >= 2, "{}", listed.stdout);
+
+    let mut cmd = h.command();
+    cmd.args(["audit", "ls"]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
