@@ -148,9 +148,38 @@ impl Store {
         rows.iter().map(|r| Ok((record(r)?, version(r)?))).collect()
     }
 
-    /// The tags of many parameters in one query, by parameter id, each list sorted by key.
-    pub async fn ssm_tags_of(&self, parameter_ids: &[i64]) -> Result<HashMap<i64, Vec<(String, String)>>, StoreError> {
-        SSM_TAGS.list_many(self.reader(), parameter_ids).await
+    /// [`Self::ssm_parameters_latest`] and the tags of the parameters found (by parameter id,
+    /// each list sorted by key) in one query: what authorizing a read under a role needs.
+    pub async fn ssm_parameters_latest_with_tags(
+        &self,
+        scope: &Scope,
+        names: &[&str],
+    ) -> Result<(Vec<(ParameterRecord, ParameterVersion)>, HashMap<i64, Vec<(String, String)>>), StoreError> {
+        let (mut found, mut tags) = (Vec::new(), HashMap::<i64, Vec<(String, String)>>::new());
+        if names.is_empty() {
+            return Ok((found, tags));
+        }
+        let sql = format!(
+            "SELECT q.*, t.tag_key, t.tag_value FROM ({WITH_LATEST} WHERE p.account = $1 AND p.region = $2 \
+             AND p.name IN ({})) q LEFT JOIN ssm_parameter_tags t ON t.parameter_id = q.id ORDER BY q.id, t.tag_key",
+            placeholders(3, names.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&scope.account).bind(&scope.region);
+        for name in names {
+            query = query.bind(*name);
+        }
+        let mut last_id = None;
+        for row in query.fetch_all(self.reader()).await? {
+            let id: i64 = row.try_get("id")?;
+            if last_id != Some(id) {
+                found.push((record(&row)?, version(&row)?));
+                last_id = Some(id);
+            }
+            if let Some(key) = row.try_get::<Option<String>, _>("tag_key")? {
+                tags.entry(id).or_default().push((key, row.try_get("tag_value")?));
+            }
+        }
+        Ok((found, tags))
     }
 
     pub async fn ssm_version(

@@ -2,10 +2,8 @@
 //! tag_value)` rows, read and written the same way; only the table, the owner column and the
 //! listing order differ.
 
-use crate::db::placeholders;
 use crate::error::StoreError;
 use sqlx::{Any, Executor, Row};
-use std::collections::HashMap;
 
 pub(crate) struct TagTable {
     table: &'static str,
@@ -29,35 +27,6 @@ impl TagTable {
             format!("SELECT tag_key, tag_value FROM {} WHERE {} = $1 ORDER BY {}", self.table, self.owner, self.order);
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(owner_id).fetch_all(executor).await?;
         rows.iter().map(|r| Ok((r.try_get("tag_key")?, r.try_get("tag_value")?))).collect()
-    }
-
-    /// Many owners' tags in one query, by owner id; owners without tags are absent.
-    pub(crate) async fn list_many<'e>(
-        &self,
-        executor: impl Executor<'e, Database = Any>,
-        owner_ids: &[i64],
-    ) -> Result<HashMap<i64, Vec<(String, String)>>, StoreError> {
-        let mut tags: HashMap<i64, Vec<(String, String)>> = HashMap::new();
-        if owner_ids.is_empty() {
-            return Ok(tags);
-        }
-        let sql = format!(
-            "SELECT {owner} AS owner_id, tag_key, tag_value FROM {table} WHERE {owner} IN ({ids}) ORDER BY {owner}, {order}",
-            owner = self.owner,
-            table = self.table,
-            order = self.order,
-            ids = placeholders(1, owner_ids.len()),
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for id in owner_ids {
-            query = query.bind(*id);
-        }
-        for row in query.fetch_all(executor).await? {
-            tags.entry(row.try_get("owner_id")?)
-                .or_default()
-                .push((row.try_get("tag_key")?, row.try_get("tag_value")?));
-        }
-        Ok(tags)
     }
 
     /// Sets a tag (for tables listed by key; Secrets Manager also keeps a position).

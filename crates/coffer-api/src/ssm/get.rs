@@ -146,20 +146,14 @@ impl Ssm {
         }
         let canonical: BTreeSet<&str> = parsed.values().flatten().map(|(name, _)| name.canonical()).collect();
         let canonical: Vec<&str> = canonical.into_iter().collect();
-        let latest: HashMap<String, (ParameterRecord, ParameterVersion)> = self
-            .store
-            .ssm_parameters_latest(&ctx.scope, &canonical)
-            .await
-            .map_err(internal)?
-            .into_iter()
-            .map(|(record, version)| (record.name.clone(), (record, version)))
-            .collect();
-        let tags = if ctx.needs_resource_facts() {
-            let ids: Vec<i64> = latest.values().map(|(record, _)| record.id).collect();
-            self.store.ssm_tags_of(&ids).await.map_err(internal)?
+        // Under a role the tags decide, so they come with the parameters (one query).
+        let (found, tags) = if ctx.needs_resource_facts() {
+            self.store.ssm_parameters_latest_with_tags(&ctx.scope, &canonical).await.map_err(internal)?
         } else {
-            HashMap::new()
+            (self.store.ssm_parameters_latest(&ctx.scope, &canonical).await.map_err(internal)?, HashMap::new())
         };
+        let latest: HashMap<String, (ParameterRecord, ParameterVersion)> =
+            found.into_iter().map(|(record, version)| (record.name.clone(), (record, version))).collect();
 
         let mut parameters = Vec::new();
         let mut invalid = Vec::new();
