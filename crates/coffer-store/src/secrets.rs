@@ -42,6 +42,18 @@ impl ValueKind {
     }
 }
 
+/// A secret as reading its value by stage needs it ([`Store::sm_secret_for_read`]).
+#[derive(Debug)]
+pub struct SecretForRead {
+    pub record: SecretRecord,
+    /// `(key, value)` in the order the keys were first added.
+    pub tags: Vec<(String, String)>,
+    /// `(stage, version_id)`, sorted by stage.
+    pub stages: Vec<(String, String)>,
+    /// The version the asked-for stage is attached to, if any.
+    pub version: Option<SecretVersion>,
+}
+
 /// A secret's row.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SecretRecord {
@@ -175,16 +187,23 @@ fn record(row: &AnyRow) -> Result<SecretRecord, StoreError> {
 }
 
 fn version(row: &AnyRow) -> Result<SecretVersion, StoreError> {
+    version_with(row, "")
+}
+
+/// A version from columns named `<prefix><column>` (a query that also reads the secret's
+/// row, whose `created_ms` and `last_accessed_ms` would clash).
+fn version_with(row: &AnyRow, prefix: &str) -> Result<SecretVersion, StoreError> {
+    let col = |name: &str| format!("{prefix}{name}");
     Ok(SecretVersion {
-        version_id: row.try_get("version_id")?,
-        seq: row.try_get("seq")?,
-        kind: ValueKind::parse(&row.try_get::<String, _>("value_kind")?)?,
-        created: Timestamp(row.try_get("created_ms")?),
-        last_accessed: ts(row, "last_accessed_ms")?,
+        version_id: row.try_get(col("version_id").as_str())?,
+        seq: row.try_get(col("seq").as_str())?,
+        kind: ValueKind::parse(&row.try_get::<String, _>(col("value_kind").as_str())?)?,
+        created: Timestamp(row.try_get(col("created_ms").as_str())?),
+        last_accessed: ts(row, &col("last_accessed_ms"))?,
         sealed: Sealed {
-            ciphertext: row.try_get("ciphertext")?,
-            wrapped_key: row.try_get("wrapped_key")?,
-            master_key_id: row.try_get("master_key_id")?,
+            ciphertext: row.try_get(col("ciphertext").as_str())?,
+            wrapped_key: row.try_get(col("wrapped_key").as_str())?,
+            master_key_id: row.try_get(col("master_key_id").as_str())?,
         },
     })
 }
@@ -241,6 +260,53 @@ impl Store {
             }
         }
         Ok(Some((record(first)?, tags)))
+    }
+
+    /// What reading a secret's value by stage needs, in one query: the secret, its tags (in
+    /// their order), its labels (by stage) and the version `stage` is attached to.
+    pub async fn sm_secret_for_read(
+        &self,
+        scope: &Scope,
+        name: &str,
+        stage: &str,
+    ) -> Result<Option<SecretForRead>, StoreError> {
+        let sql = format!(
+            "WITH s AS (SELECT {RECORD_COLUMNS} FROM sm_secrets WHERE account = $1 AND region = $2 AND name = $3) \
+             SELECT s.*, x.kind, x.k, x.val, v.version_id AS v_version_id, v.seq AS v_seq, \
+             v.value_kind AS v_value_kind, v.created_ms AS v_created_ms, v.last_accessed_ms AS v_last_accessed_ms, \
+             v.ciphertext AS v_ciphertext, v.wrapped_key AS v_wrapped_key, v.master_key_id AS v_master_key_id \
+             FROM s LEFT JOIN ( \
+               SELECT 't' AS kind, tag_key AS k, tag_value AS val, position AS ord FROM sm_secret_tags \
+               WHERE secret_id = (SELECT id FROM s) \
+               UNION ALL \
+               SELECT 'g' AS kind, stage AS k, version_id AS val, 0 AS ord FROM sm_secret_stages \
+               WHERE secret_id = (SELECT id FROM s) \
+             ) x ON TRUE \
+             LEFT JOIN sm_secret_versions v ON x.kind = 'g' AND x.k = $4 AND v.secret_id = s.id AND v.version_id = x.val \
+             ORDER BY x.kind, x.ord, x.k"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&scope.account)
+            .bind(&scope.region)
+            .bind(name)
+            .bind(stage)
+            .fetch_all(self.reader())
+            .await?;
+        let Some(first) = rows.first() else { return Ok(None) };
+        let mut read = SecretForRead { record: record(first)?, tags: Vec::new(), stages: Vec::new(), version: None };
+        for row in &rows {
+            let Some(kind) = row.try_get::<Option<String>, _>("kind")? else { continue };
+            let pair = (row.try_get("k")?, row.try_get("val")?);
+            if kind == "t" {
+                read.tags.push(pair);
+            } else {
+                if row.try_get::<Option<i64>, _>("v_seq")?.is_some() {
+                    read.version = Some(version_with(row, "v_")?);
+                }
+                read.stages.push(pair);
+            }
+        }
+        Ok(Some(read))
     }
 
     pub async fn sm_version(&self, secret_id: i64, version_id: &str) -> Result<Option<SecretVersion>, StoreError> {

@@ -102,6 +102,13 @@ pub(crate) enum Lookup {
     Missing { arn: String },
 }
 
+/// The labels of a secret and the version of the stage a read asked for, read together with
+/// the secret ([`SecretsManager::lookup_for_read`]).
+pub(crate) struct Staged {
+    pub stages: Vec<(String, String)>,
+    pub version: Option<SecretVersion>,
+}
+
 impl SecretsManager {
     pub fn new(store: Store) -> Self {
         Self { store }
@@ -151,6 +158,26 @@ impl SecretsManager {
     /// nothing (AWS docs, "Finding a secret from a partial ARN"). A secret whose recovery
     /// window has ended is purged here and reported missing.
     pub(crate) async fn lookup(&self, ctx: &RequestContext, secret_id: &str) -> Result<Lookup, AwsError> {
+        Ok(self.lookup_with(ctx, secret_id, None).await?.0)
+    }
+
+    /// [`Self::lookup`] that also reads, in the same query, what reading the value of `stage`
+    /// needs (GetSecretValue sits on every process start of `coffer run`).
+    pub(crate) async fn lookup_for_read(
+        &self,
+        ctx: &RequestContext,
+        secret_id: &str,
+        stage: &str,
+    ) -> Result<(Lookup, Option<Staged>), AwsError> {
+        self.lookup_with(ctx, secret_id, Some(stage)).await
+    }
+
+    async fn lookup_with(
+        &self,
+        ctx: &RequestContext,
+        secret_id: &str,
+        stage: Option<&str>,
+    ) -> Result<(Lookup, Option<Staged>), AwsError> {
         let scope = &ctx.scope;
         let (name, suffix, arn) = match SecretId::parse(secret_id)? {
             SecretId::Name(name) => {
@@ -159,7 +186,7 @@ impl SecretsManager {
             }
             SecretId::Arn { region, account, resource } => {
                 if region != scope.region || account != scope.account {
-                    return Ok(Lookup::Missing { arn: secret_id.to_owned() });
+                    return Ok((Lookup::Missing { arn: secret_id.to_owned() }, None));
                 }
                 if ends_like_suffix(&resource) {
                     let (name, suffix) = resource.split_at(resource.len() - 7);
@@ -169,23 +196,31 @@ impl SecretsManager {
                 }
             }
         };
-        let found = if ctx.needs_resource_facts() {
-            self.store.sm_secret_with_tags(scope, &name).await.map(|f| f.map(|(record, tags)| (record, Some(tags))))
-        } else {
-            self.store.sm_secret(scope, &name).await.map(|f| f.map(|record| (record, None)))
-        };
-        let Some((record, tags)) = found.map_err(internal)? else {
-            return Ok(Lookup::Missing { arn });
+        let found =
+            match stage {
+                Some(stage) => self.store.sm_secret_for_read(scope, &name, stage).await.map(|f| {
+                    f.map(|r| (r.record, Some(r.tags), Some(Staged { stages: r.stages, version: r.version })))
+                }),
+                None if ctx.needs_resource_facts() => self
+                    .store
+                    .sm_secret_with_tags(scope, &name)
+                    .await
+                    .map(|f| f.map(|(record, tags)| (record, Some(tags), None))),
+                None => self.store.sm_secret(scope, &name).await.map(|f| f.map(|record| (record, None, None))),
+            };
+        let missing = (Lookup::Missing { arn: arn.clone() }, None);
+        let Some((record, tags, staged)) = found.map_err(internal)? else {
+            return Ok(missing);
         };
         if suffix.as_deref().is_some_and(|s| s != record.arn_suffix) {
-            return Ok(Lookup::Missing { arn });
+            return Ok(missing);
         }
         let now = Timestamp::now();
         if record.is_expired(now) {
             self.store.sm_purge_expired(Some(scope), now).await.map_err(internal)?;
-            return Ok(Lookup::Missing { arn });
+            return Ok(missing);
         }
-        Ok(Lookup::Found(Box::new(record), tags))
+        Ok((Lookup::Found(Box::new(record), tags), staged))
     }
 
     /// [`Self::lookup`], then authorizes `action` on the secret (or, when it is missing, on
@@ -208,7 +243,21 @@ impl SecretsManager {
         secret_id: &str,
         request: RequestFacts<'_>,
     ) -> Result<SecretRecord, AwsError> {
-        match self.lookup(ctx, secret_id).await? {
+        let found = self.lookup(ctx, secret_id).await?;
+        self.authorize_lookup(ctx, action, secret_id, found, request).await
+    }
+
+    /// Authorizes `action` on what a lookup of `secret_id` found (or on the ARN the caller
+    /// named, before saying it is missing).
+    pub(crate) async fn authorize_lookup(
+        &self,
+        ctx: &RequestContext,
+        action: &str,
+        secret_id: &str,
+        found: Lookup,
+        request: RequestFacts<'_>,
+    ) -> Result<SecretRecord, AwsError> {
+        match found {
             Lookup::Found(record, tags) => {
                 self.authorize_on(ctx, action, &record, tags.as_deref(), request)
                     .await

@@ -1,8 +1,8 @@
 //! GetSecretValue, BatchGetSecretValue and PutSecretValue.
 
 use super::errors::{
-    internal, invalid_next_token, invalid_parameter, marked_for_deletion, stage_not_found, stage_version_mismatch,
-    token_in_use, version_not_found,
+    internal, invalid_next_token, invalid_parameter, marked_for_deletion, secret_not_found, stage_not_found,
+    stage_version_mismatch, token_in_use, version_not_found,
 };
 use super::filters;
 use super::labels::Labels;
@@ -37,9 +37,24 @@ impl SecretsManager {
         if let Some(stage) = input.version_stage.as_deref() {
             keys.push(("secretsmanager:VersionStage", stage));
         }
-        let record =
-            self.authorized_with(ctx, "secretsmanager:GetSecretValue", secret_id, RequestFacts::keys(&keys)).await?;
-        self.read_value(ctx, &record, input.version_id.as_deref(), input.version_stage.as_deref()).await
+        let request = RequestFacts::keys(&keys);
+        let action = "secretsmanager:GetSecretValue";
+        if input.version_id.is_some() {
+            let record = self.authorized_with(ctx, action, secret_id, request).await?;
+            return self.read_value(ctx, &record, input.version_id.as_deref(), input.version_stage.as_deref()).await;
+        }
+        // By stage (the usual read): the secret, its tags, its labels and the version in one
+        // query; nothing of the value is opened before the caller is authorized.
+        let stage = input.version_stage.as_deref().unwrap_or(AWSCURRENT);
+        let (found, staged) = self.lookup_for_read(ctx, secret_id, stage).await?;
+        let record = self.authorize_lookup(ctx, action, secret_id, found, request).await?;
+        if record.is_deleted() {
+            return Err(marked_for_deletion());
+        }
+        // A found secret comes with its labels; no labels read means nothing was found.
+        let staged = staged.ok_or_else(secret_not_found)?;
+        let version = staged.version.ok_or_else(|| stage_not_found(stage))?;
+        self.value_output(ctx, &record, &version, &staged.stages).await
     }
 
     /// The value of one version of a found (and authorized) secret: by VersionId and/or
