@@ -19,8 +19,8 @@ use crate::RequestContext;
 use crate::context::{RequestFacts, ResourceFacts};
 use crate::query::{self, Params, constraint};
 use coffer_core::AwsError;
-use coffer_store::Store;
 use coffer_store::iam::{PrincipalKind, PrincipalRecord};
+use coffer_store::{Store, WriteTx};
 use model::*;
 
 /// The actions this service implements.
@@ -184,6 +184,23 @@ impl Iam {
             }
             other => Err(query::invalid_action(other, params.version().unwrap_or(VERSION))),
         }
+    }
+
+    /// Starts a write transaction and locks user or role `name` in it (found and authorized
+    /// before): `NoSuchEntity` if it was deleted meanwhile.
+    async fn begin_locked(
+        &self,
+        ctx: &RequestContext,
+        kind: PrincipalKind,
+        name: &str,
+    ) -> Result<(WriteTx, PrincipalRecord), AwsError> {
+        let mut tx = self.store.begin().await.map_err(internal)?;
+        let record = tx
+            .iam_lock_principal(&ctx.scope.account, kind, name)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| not_found(kind, name))?;
+        Ok((tx, record))
     }
 
     /// Reads a user or role, authorizes `action` on its ARN (or, when it does not exist, on

@@ -3,7 +3,7 @@
 use super::model::{GetPolicyOutput, ListPoliciesInput, ListPoliciesOutput, PolicyNameInput, PutPolicyInput};
 use super::{
     Iam, ROLE_POLICY_SIZE, USER_POLICY_SIZE, check_name, check_policy_document, finish_page, internal,
-    no_such_role_policy, no_such_user_policy, not_found, page, policy_size, policy_syntax,
+    no_such_role_policy, no_such_user_policy, page, policy_size, policy_syntax,
 };
 use crate::RequestContext;
 use coffer_core::AwsError;
@@ -58,12 +58,7 @@ impl Iam {
         let record = self.authorized_principal(ctx, f.kind, &input.name, action).await?;
         check_policy_document(&input.policy_document, "policyDocument", policy_syntax)?;
 
-        let mut tx = self.store.begin().await.map_err(internal)?;
-        let record = tx
-            .iam_lock_principal(&ctx.scope.account, f.kind, &record.name)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| not_found(f.kind, &input.name))?;
+        let (mut tx, record) = self.begin_locked(ctx, f.kind, &record.name).await?;
         let others: usize = tx
             .iam_policies(record.id)
             .await

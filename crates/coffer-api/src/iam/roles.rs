@@ -3,8 +3,8 @@
 use super::model::{CreateRoleInput, ListInput, ListRolesOutput, RoleNameInput, RoleOutput};
 use super::{
     DEFAULT_MAX_SESSION_SECONDS, Iam, authorize, authorize_with, check_length, check_name, check_path,
-    check_path_prefix, check_policy_document, check_tags, finish_page, internal, must_delete_policies, no_such_role,
-    page, principal_arn, role_exists, role_of, trust_policy_json,
+    check_path_prefix, check_policy_document, check_tags, finish_page, internal, must_delete_policies, page,
+    principal_arn, role_exists, role_of, trust_policy_json,
 };
 use crate::query::constraint;
 use crate::{RequestContext, RequestFacts, RequestTags, ResourceFacts};
@@ -96,12 +96,7 @@ impl Iam {
     pub async fn delete_role(&self, ctx: &RequestContext, input: RoleNameInput) -> Result<(), AwsError> {
         check_name(&input.role_name, "roleName", 64)?;
         self.authorized_principal(ctx, KIND, &input.role_name, "iam:DeleteRole").await?;
-        let mut tx = self.store.begin().await.map_err(internal)?;
-        let record = tx
-            .iam_lock_principal(&ctx.scope.account, KIND, &input.role_name)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| no_such_role(&input.role_name))?;
+        let (mut tx, record) = self.begin_locked(ctx, KIND, &input.role_name).await?;
         if !tx.iam_policies(record.id).await.map_err(internal)?.is_empty() {
             return Err(must_delete_policies());
         }

@@ -3,8 +3,8 @@
 
 use super::model::{ListTagsInput, ListTagsOutput, TagInput, UntagInput};
 use super::{
-    Iam, MAX_TAGS, check_length, check_name, check_tags, finish_page, internal, not_found, page, quota,
-    tag_pattern_error, validation_no_value,
+    Iam, MAX_TAGS, check_length, check_name, check_tags, finish_page, internal, page, quota, tag_pattern_error,
+    validation_no_value,
 };
 use crate::{RequestContext, RequestFacts, RequestTags};
 use coffer_core::AwsError;
@@ -67,12 +67,7 @@ impl Iam {
         let record = self.authorized_principal_with(ctx, f.kind, &input.name, f.tag, request).await?;
         check_tags(&input.tags)?;
 
-        let mut tx = self.store.begin().await.map_err(internal)?;
-        let record = tx
-            .iam_lock_principal(&ctx.scope.account, f.kind, &record.name)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| not_found(f.kind, &input.name))?;
+        let (mut tx, record) = self.begin_locked(ctx, f.kind, &record.name).await?;
         let mut existing = tx.iam_tags(record.id).await.map_err(internal)?;
         for (key, value) in &input.tags {
             if let Some(pos) = existing.iter().position(|(k, _)| k.eq_ignore_ascii_case(key)) {
@@ -97,12 +92,7 @@ impl Iam {
         let request = RequestFacts::tags(RequestTags::Removed(&input.tag_keys));
         let record = self.authorized_principal_with(ctx, f.kind, &input.name, f.untag, request).await?;
 
-        let mut tx = self.store.begin().await.map_err(internal)?;
-        let record = tx
-            .iam_lock_principal(&ctx.scope.account, f.kind, &record.name)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| not_found(f.kind, &input.name))?;
+        let (mut tx, record) = self.begin_locked(ctx, f.kind, &record.name).await?;
         let existing = tx.iam_tags(record.id).await.map_err(internal)?;
         for (stored, _) in existing.iter().filter(|(k, _)| input.tag_keys.iter().any(|r| r.eq_ignore_ascii_case(k))) {
             tx.iam_remove_tag(record.id, stored).await.map_err(internal)?;

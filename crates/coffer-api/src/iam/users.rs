@@ -3,8 +3,8 @@
 use super::model::{CreateUserInput, GetUserInput, ListInput, ListUsersOutput, User, UserNameInput, UserOutput};
 use super::{
     Iam, authorize, authorize_with, caller_user_name, check_name, check_path, check_path_prefix, check_tags,
-    finish_page, internal, must_delete_access_keys, must_delete_policies, no_such_user, page, principal_arn, root_arn,
-    user_exists, user_of,
+    finish_page, internal, must_delete_access_keys, must_delete_policies, page, principal_arn, root_arn, user_exists,
+    user_of,
 };
 use crate::{RequestContext, RequestFacts, RequestTags, ResourceFacts};
 use coffer_core::{AwsError, Timestamp};
@@ -96,12 +96,7 @@ impl Iam {
     pub async fn delete_user(&self, ctx: &RequestContext, input: UserNameInput) -> Result<(), AwsError> {
         check_name(&input.user_name, "userName", 128)?;
         self.authorized_principal(ctx, KIND, &input.user_name, "iam:DeleteUser").await?;
-        let mut tx = self.store.begin().await.map_err(internal)?;
-        let record = tx
-            .iam_lock_principal(&ctx.scope.account, KIND, &input.user_name)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| no_such_user(&input.user_name))?;
+        let (mut tx, record) = self.begin_locked(ctx, KIND, &input.user_name).await?;
         if tx.iam_count_access_keys(&ctx.scope.account, Some(record.id)).await.map_err(internal)? > 0 {
             return Err(must_delete_access_keys());
         }
