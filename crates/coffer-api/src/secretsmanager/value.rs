@@ -1,8 +1,8 @@
 //! GetSecretValue, BatchGetSecretValue and PutSecretValue.
 
 use super::errors::{
-    internal, invalid_next_token, invalid_parameter, marked_for_deletion, secret_not_found, stage_not_found,
-    stage_version_mismatch, token_in_use, version_not_found,
+    internal, invalid_next_token, invalid_parameter, marked_for_deletion, stage_not_found, stage_version_mismatch,
+    token_in_use, version_not_found,
 };
 use super::filters;
 use super::labels::Labels;
@@ -11,7 +11,7 @@ use super::model::{
     PutSecretValueInput, PutSecretValueOutput,
 };
 use super::validate::{self, NewValue, required};
-use super::{AWSCURRENT, SecretsManager, labels_of};
+use super::{AWSCURRENT, SecretsManager, Staged, labels_of};
 use crate::json::constraint;
 use crate::{RequestContext, RequestFacts};
 use coffer_core::{AwsError, Timestamp};
@@ -39,32 +39,29 @@ impl SecretsManager {
         }
         let request = RequestFacts::keys(&keys);
         let action = "secretsmanager:GetSecretValue";
-        if input.version_id.is_some() {
-            let record = self.authorized_with(ctx, action, secret_id, request).await?;
-            return self.read_value(ctx, &record, input.version_id.as_deref(), input.version_stage.as_deref()).await;
-        }
-        // By stage (the usual read): the secret, its tags, its labels and the version in one
-        // query; nothing of the value is opened before the caller is authorized.
-        let stage = input.version_stage.as_deref().unwrap_or(AWSCURRENT);
-        let (found, staged) = self.lookup_for_read(ctx, secret_id, stage).await?;
+        // By stage (the usual read), the labels and the stage's version come with the secret
+        // in one query; nothing of the value is opened before the caller is authorized.
+        let (found, staged) = match input.version_id {
+            Some(_) => (self.lookup(ctx, secret_id).await?, None),
+            None => {
+                let stage = input.version_stage.as_deref().unwrap_or(AWSCURRENT);
+                self.lookup_for_read(ctx, secret_id, stage).await?
+            }
+        };
         let record = self.authorize_lookup(ctx, action, secret_id, found, request).await?;
-        if record.is_deleted() {
-            return Err(marked_for_deletion());
-        }
-        // A found secret comes with its labels; no labels read means nothing was found.
-        let staged = staged.ok_or_else(secret_not_found)?;
-        let version = staged.version.ok_or_else(|| stage_not_found(stage))?;
-        self.value_output(ctx, &record, &version, &staged.stages).await
+        self.read_value(ctx, &record, input.version_id.as_deref(), input.version_stage.as_deref(), staged).await
     }
 
     /// The value of one version of a found (and authorized) secret: by VersionId and/or
-    /// VersionStage, AWSCURRENT by default.
+    /// VersionStage, AWSCURRENT by default. `staged`: the labels and the stage's version,
+    /// when the lookup read them already.
     pub(super) async fn read_value(
         &self,
         ctx: &RequestContext,
         record: &SecretRecord,
         version_id: Option<&str>,
         version_stage: Option<&str>,
+        staged: Option<Staged>,
     ) -> Result<GetSecretValueOutput, AwsError> {
         if record.is_deleted() {
             return Err(marked_for_deletion());
@@ -87,7 +84,14 @@ impl SecretsManager {
             }
             None => {
                 let stage = version_stage.unwrap_or(AWSCURRENT);
-                let (stages, version) = self.store.sm_stages_with_version(record.id, stage).await.map_err(internal)?;
+                let Staged { stages, version } = match staged {
+                    Some(staged) => staged,
+                    None => {
+                        let (stages, version) =
+                            self.store.sm_stages_with_version(record.id, stage).await.map_err(internal)?;
+                        Staged { stages, version }
+                    }
+                };
                 (stages, version.ok_or_else(|| stage_not_found(stage))?)
             }
         };
@@ -155,7 +159,7 @@ impl SecretsManager {
             (Some(ids), _) => {
                 for id in ids {
                     let result = match self.authorized(ctx, "secretsmanager:GetSecretValue", &id).await {
-                        Ok(record) => self.read_value(ctx, &record, None, None).await,
+                        Ok(record) => self.read_value(ctx, &record, None, None, None).await,
                         Err(e) => Err(e),
                     };
                     match result {
@@ -203,7 +207,7 @@ impl SecretsManager {
                         )
                         .await
                     {
-                        Ok(()) => self.read_value(ctx, record, None, None).await,
+                        Ok(()) => self.read_value(ctx, record, None, None, None).await,
                         Err(e) => Err(e),
                     };
                     match result {
