@@ -45,6 +45,25 @@ fn unknown_targets_and_bad_json_get_aws_error_shapes() {
     let r = request(ep, "POST", "/", &[], b"{}");
     assert_eq!((r.status, r.json()["__type"].as_str()), (400, Some("UnknownOperationException")));
 
+    // The Query services answer an action they lack with InvalidAction, in XML, after
+    // authentication, naming the version the caller asked for.
+    for (service, version) in [("iam", "2010-05-08"), ("sts", "2011-06-15")] {
+        let body = format!("Action=CreateGroup&Version={version}");
+        let headers = Signer::root(service).sign(
+            ep,
+            &[("content-type", "application/x-www-form-urlencoded; charset=utf-8")],
+            body.as_bytes(),
+        );
+        let r = request(ep, "POST", "/", &headers, body.as_bytes());
+        assert_eq!(r.status, 400, "{service}");
+        let text = &r.body;
+        assert!(text.contains("<Code>InvalidAction</Code>"), "{service}: {text}");
+        assert!(
+            text.contains(&format!("<Message>Could not find operation CreateGroup for version {version}</Message>")),
+            "{service}: {text}"
+        );
+    }
+
     let r = signed_json(ep, "AmazonSSM.GetParameter", "{not json");
     assert_eq!(r.status, 400);
     assert_eq!(r.json()["__type"], "SerializationException");

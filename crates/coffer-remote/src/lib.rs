@@ -8,12 +8,11 @@ pub mod resolve;
 
 use async_trait::async_trait;
 use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_ssm::operation::RequestId as _;
 use aws_sdk_ssm::primitives::DateTime;
-use coffer_api::backend::{
-    Backend, BackendError, Identity, NewParameter, NewRole, Parameter, ParameterInfo, Role, Tag,
-};
-use coffer_core::Timestamp;
-use coffer_core::secret::{ExposeSecret, SecretString};
+use coffer_aws::Timestamp;
+use coffer_aws::secret::{ExposeSecret, SecretString};
+use coffer_client::{Backend, ClientError, Identity, NewParameter, NewRole, Parameter, ParameterInfo, Role, Tag};
 
 /// Used when neither `--region`, `AWS_REGION` nor the profile names a region.
 pub const FALLBACK_REGION: &str = "us-east-1";
@@ -57,20 +56,27 @@ impl RemoteBackend {
     }
 }
 
-/// A service error keeps its AWS code; anything else (no connection, no credentials…) is a
-/// transport error with the whole cause chain. Request bodies are never part of either.
-fn sdk_error<E, R>(err: SdkError<E, R>) -> BackendError
+type HttpResponse = aws_sdk_ssm::config::http::HttpResponse;
+
+/// A service error with its status, request id, code and message; anything else (no
+/// connection, no credentials…) as the error's cause chain. Request bodies are never part of
+/// either.
+fn sdk_error<E>(err: SdkError<E, HttpResponse>) -> ClientError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
-    if let SdkError::ServiceError(service) = &err {
-        let e = service.err();
-        if let Some(code) = e.code() {
-            return BackendError::Service { code: code.to_owned(), message: e.message().map(str::to_owned) };
-        }
+    let request_id = err.request_id().unwrap_or_default().to_owned();
+    if let SdkError::ServiceError(service) = &err
+        && let Some(code) = service.err().code()
+    {
+        return ClientError::Service {
+            status: service.raw().status().as_u16(),
+            request_id,
+            code: code.to_owned(),
+            message: service.err().message().unwrap_or_default().to_owned(),
+        };
     }
-    BackendError::Transport(cause_chain(&err))
+    ClientError::Transport(cause_chain(&err))
 }
 
 /// An error and its causes as one line (DisplayErrorContext would append the Debug form as
@@ -89,15 +95,15 @@ fn cause_chain(err: &dyn std::error::Error) -> String {
     message
 }
 
-fn build_error(err: impl std::fmt::Display) -> BackendError {
-    BackendError::Transport(format!("cannot build the request: {err}"))
+fn build_error(err: impl std::fmt::Display) -> ClientError {
+    ClientError::Transport(format!("cannot build the request: {err}"))
 }
 
 fn timestamp(t: Option<&DateTime>) -> Timestamp {
     Timestamp(t.and_then(|t| t.to_millis().ok()).unwrap_or(0))
 }
 
-fn ssm_tags(tags: Vec<Tag>) -> Result<Vec<aws_sdk_ssm::types::Tag>, BackendError> {
+fn ssm_tags(tags: Vec<Tag>) -> Result<Vec<aws_sdk_ssm::types::Tag>, ClientError> {
     tags.into_iter()
         .map(|t| aws_sdk_ssm::types::Tag::builder().key(t.key).value(t.value).build().map_err(build_error))
         .collect()
@@ -154,7 +160,7 @@ impl Backend for RemoteBackend {
         &self.region
     }
 
-    async fn caller_identity(&self) -> Result<Identity, BackendError> {
+    async fn caller_identity(&self) -> Result<Identity, ClientError> {
         let out = self.sts.get_caller_identity().send().await.map_err(sdk_error)?;
         Ok(Identity {
             account: out.account().unwrap_or_default().to_owned(),
@@ -163,7 +169,7 @@ impl Backend for RemoteBackend {
         })
     }
 
-    async fn put_parameter(&self, input: NewParameter) -> Result<i64, BackendError> {
+    async fn put_parameter(&self, input: NewParameter) -> Result<i64, ClientError> {
         let tags = if input.tags.is_empty() { None } else { Some(ssm_tags(input.tags)?) };
         let out = self
             .ssm
@@ -181,7 +187,7 @@ impl Backend for RemoteBackend {
         Ok(out.version())
     }
 
-    async fn get_parameter(&self, name: &str, with_decryption: bool) -> Result<Option<Parameter>, BackendError> {
+    async fn get_parameter(&self, name: &str, with_decryption: bool) -> Result<Option<Parameter>, ClientError> {
         match self.ssm.get_parameter().name(name).with_decryption(with_decryption).send().await.map_err(sdk_error) {
             Ok(out) => Ok(out.parameter().map(parameter)),
             Err(e) if e.is("ParameterNotFound") => Ok(None),
@@ -194,7 +200,7 @@ impl Backend for RemoteBackend {
         path: &str,
         recursive: bool,
         with_decryption: bool,
-    ) -> Result<Vec<Parameter>, BackendError> {
+    ) -> Result<Vec<Parameter>, ClientError> {
         let mut out = Vec::new();
         let mut next_token: Option<String> = None;
         loop {
@@ -216,7 +222,7 @@ impl Backend for RemoteBackend {
         }
     }
 
-    async fn describe_parameters(&self, path: &str, recursive: bool) -> Result<Vec<ParameterInfo>, BackendError> {
+    async fn describe_parameters(&self, path: &str, recursive: bool) -> Result<Vec<ParameterInfo>, ClientError> {
         let filter = aws_sdk_ssm::types::ParameterStringFilter::builder()
             .key("Path")
             .option(if recursive { "Recursive" } else { "OneLevel" })
@@ -248,7 +254,7 @@ impl Backend for RemoteBackend {
         }
     }
 
-    async fn add_tags(&self, name: &str, tags: Vec<Tag>) -> Result<(), BackendError> {
+    async fn add_tags(&self, name: &str, tags: Vec<Tag>) -> Result<(), ClientError> {
         self.ssm
             .add_tags_to_resource()
             .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
@@ -260,7 +266,7 @@ impl Backend for RemoteBackend {
         Ok(())
     }
 
-    async fn list_tags(&self, name: &str) -> Result<Vec<Tag>, BackendError> {
+    async fn list_tags(&self, name: &str) -> Result<Vec<Tag>, ClientError> {
         let out = self
             .ssm
             .list_tags_for_resource()
@@ -272,7 +278,7 @@ impl Backend for RemoteBackend {
         Ok(out.tag_list().iter().map(|t| Tag { key: t.key().to_owned(), value: t.value().to_owned() }).collect())
     }
 
-    async fn delete_parameter(&self, name: &str) -> Result<bool, BackendError> {
+    async fn delete_parameter(&self, name: &str) -> Result<bool, ClientError> {
         match self.ssm.delete_parameter().name(name).send().await.map_err(sdk_error) {
             Ok(_) => Ok(true),
             Err(e) if e.is("ParameterNotFound") => Ok(false),
@@ -280,7 +286,7 @@ impl Backend for RemoteBackend {
         }
     }
 
-    async fn create_role(&self, new: NewRole) -> Result<Role, BackendError> {
+    async fn create_role(&self, new: NewRole) -> Result<Role, ClientError> {
         let tags = new
             .tags
             .into_iter()
@@ -299,7 +305,7 @@ impl Backend for RemoteBackend {
         Ok(out.role().map(role).unwrap_or(Role { name: new.name, arn: String::new(), trust_policy: new.trust_policy }))
     }
 
-    async fn get_role(&self, name: &str) -> Result<Option<Role>, BackendError> {
+    async fn get_role(&self, name: &str) -> Result<Option<Role>, ClientError> {
         match self.iam.get_role().role_name(name).send().await.map_err(sdk_error) {
             Ok(out) => Ok(out.role().map(role)),
             Err(e) if e.is("NoSuchEntity") => Ok(None),
@@ -307,7 +313,7 @@ impl Backend for RemoteBackend {
         }
     }
 
-    async fn put_role_policy(&self, role: &str, policy_name: &str, document: &str) -> Result<(), BackendError> {
+    async fn put_role_policy(&self, role: &str, policy_name: &str, document: &str) -> Result<(), ClientError> {
         self.iam
             .put_role_policy()
             .role_name(role)
@@ -319,7 +325,7 @@ impl Backend for RemoteBackend {
         Ok(())
     }
 
-    async fn get_role_policy(&self, role: &str, policy_name: &str) -> Result<Option<String>, BackendError> {
+    async fn get_role_policy(&self, role: &str, policy_name: &str) -> Result<Option<String>, ClientError> {
         match self.iam.get_role_policy().role_name(role).policy_name(policy_name).send().await.map_err(sdk_error) {
             Ok(out) => Ok(Some(decode_policy_document(out.policy_document()))),
             Err(e) if e.is("NoSuchEntity") => Ok(None),
@@ -327,7 +333,7 @@ impl Backend for RemoteBackend {
         }
     }
 
-    async fn list_role_policies(&self, role: &str) -> Result<Vec<String>, BackendError> {
+    async fn list_role_policies(&self, role: &str) -> Result<Vec<String>, ClientError> {
         let mut out = Vec::new();
         let mut marker: Option<String> = None;
         loop {
@@ -347,12 +353,12 @@ impl Backend for RemoteBackend {
         }
     }
 
-    async fn delete_role_policy(&self, role: &str, policy_name: &str) -> Result<(), BackendError> {
+    async fn delete_role_policy(&self, role: &str, policy_name: &str) -> Result<(), ClientError> {
         self.iam.delete_role_policy().role_name(role).policy_name(policy_name).send().await.map_err(sdk_error)?;
         Ok(())
     }
 
-    async fn delete_role(&self, name: &str) -> Result<(), BackendError> {
+    async fn delete_role(&self, name: &str) -> Result<(), ClientError> {
         self.iam.delete_role().role_name(name).send().await.map_err(sdk_error)?;
         Ok(())
     }

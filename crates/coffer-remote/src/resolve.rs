@@ -6,22 +6,18 @@
 //! Errors keep the HTTP status, request id, code and message, so the caller can word them as
 //! the ECS agent's SDK does.
 
-use crate::{FALLBACK_REGION, RemoteOptions};
+use crate::{FALLBACK_REGION, RemoteOptions, sdk_error};
 use async_trait::async_trait;
 use aws_config::{BehaviorVersion, Region};
 
 pub use aws_config::SdkConfig;
 use aws_sdk_ssm::config::{Credentials, SharedCredentialsProvider};
-use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_ssm::operation::RequestId as _;
-use coffer_api::resolve::{FetchError, FetchedParameters, FetchedSecret, SecretSource, Tags, parameter_name_of};
-use coffer_core::ecs::asm::SmParams;
-use coffer_core::ecs::ssm::SsmParameter;
-use coffer_core::secret::SecretString;
+use coffer_aws::secret::SecretString;
+use coffer_client::{ClientError, FetchedParameters, FetchedSecret, SecretSource, Tags, parameter_name_of};
+use coffer_copilot::ecs::asm::SmParams;
+use coffer_copilot::ecs::ssm::SsmParameter;
 use std::collections::HashMap;
 use std::sync::Mutex;
-
-type HttpResponse = aws_sdk_ssm::config::http::HttpResponse;
 
 /// Whether every call goes to a plain-`http://` endpoint with static credentials from the
 /// environment and no profile: then nothing can need TLS.
@@ -71,29 +67,9 @@ pub fn config_region(config: &SdkConfig) -> String {
     config.region().map(|r| r.to_string()).unwrap_or_else(|| FALLBACK_REGION.to_owned())
 }
 
-/// A service error with its status, request id, code and message; anything else as the
-/// error's cause chain.
-fn fetch_error<E>(err: SdkError<E, HttpResponse>) -> FetchError
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    let request_id = err.request_id().unwrap_or_default().to_owned();
-    if let SdkError::ServiceError(service) = &err
-        && let Some(code) = service.err().code()
-    {
-        return FetchError::Api {
-            status: service.raw().status().as_u16(),
-            request_id,
-            code: code.to_owned(),
-            message: service.err().message().unwrap_or_default().to_owned(),
-        };
-    }
-    FetchError::Transport(crate::cause_chain(&err))
-}
-
 /// STS `GetCallerIdentity`: `(account, arn)`.
-pub async fn caller_identity(config: &SdkConfig) -> Result<(String, String), FetchError> {
-    let out = aws_sdk_sts::Client::new(config).get_caller_identity().send().await.map_err(fetch_error)?;
+pub async fn caller_identity(config: &SdkConfig) -> Result<(String, String), ClientError> {
+    let out = aws_sdk_sts::Client::new(config).get_caller_identity().send().await.map_err(sdk_error)?;
     Ok((out.account().unwrap_or_default().to_owned(), out.arn().unwrap_or_default().to_owned()))
 }
 
@@ -102,16 +78,16 @@ pub async fn assume_role(
     config: &SdkConfig,
     role_arn: &str,
     session_name: &str,
-) -> Result<(SdkConfig, String), FetchError> {
+) -> Result<(SdkConfig, String), ClientError> {
     let out = aws_sdk_sts::Client::new(config)
         .assume_role()
         .role_arn(role_arn)
         .role_session_name(session_name)
         .send()
         .await
-        .map_err(fetch_error)?;
+        .map_err(sdk_error)?;
     let creds =
-        out.credentials().ok_or_else(|| FetchError::Transport("AssumeRole returned no credentials".to_owned()))?;
+        out.credentials().ok_or_else(|| ClientError::Transport("AssumeRole returned no credentials".to_owned()))?;
     let expiry = std::time::SystemTime::try_from(*creds.expiration()).ok();
     let session = Credentials::new(
         creds.access_key_id(),
@@ -177,7 +153,7 @@ impl SecretSource for RemoteSecretSource {
         self.principal_arn.clone()
     }
 
-    async fn get_parameters(&self, region: &str, names: Vec<String>) -> Result<FetchedParameters, FetchError> {
+    async fn get_parameters(&self, region: &str, names: Vec<String>) -> Result<FetchedParameters, ClientError> {
         let out = self
             .ssm(region)
             .get_parameters()
@@ -185,7 +161,7 @@ impl SecretSource for RemoteSecretSource {
             .with_decryption(true)
             .send()
             .await
-            .map_err(fetch_error)?;
+            .map_err(sdk_error)?;
         let parameters = out
             .parameters()
             .iter()
@@ -199,7 +175,7 @@ impl SecretSource for RemoteSecretSource {
         Ok(FetchedParameters { parameters, invalid: out.invalid_parameters().to_vec() })
     }
 
-    async fn get_secret_value(&self, region: &str, params: &SmParams) -> Result<FetchedSecret, FetchError> {
+    async fn get_secret_value(&self, region: &str, params: &SmParams) -> Result<FetchedSecret, ClientError> {
         let out = self
             .sm(region)
             .get_secret_value()
@@ -208,11 +184,11 @@ impl SecretSource for RemoteSecretSource {
             .set_version_stage(params.version_stage.clone())
             .send()
             .await
-            .map_err(fetch_error)?;
+            .map_err(sdk_error)?;
         Ok(FetchedSecret { secret_string: out.secret_string().map(|s| SecretString::from(s.to_owned())) })
     }
 
-    async fn parameter_tags(&self, region: &str, name: &str) -> Result<Option<Tags>, FetchError> {
+    async fn parameter_tags(&self, region: &str, name: &str) -> Result<Option<Tags>, ClientError> {
         let result = self
             .ssm(region)
             .list_tags_for_resource()
@@ -220,7 +196,7 @@ impl SecretSource for RemoteSecretSource {
             .resource_id(parameter_name_of(name))
             .send()
             .await
-            .map_err(fetch_error);
+            .map_err(sdk_error);
         match result {
             Ok(out) => Ok(Some(out.tag_list().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect())),
             Err(e) if matches!(e.code(), Some("InvalidResourceId" | "ParameterNotFound")) => Ok(None),
@@ -228,8 +204,8 @@ impl SecretSource for RemoteSecretSource {
         }
     }
 
-    async fn secret_tags(&self, region: &str, secret_id: &str) -> Result<Option<Tags>, FetchError> {
-        let result = self.sm(region).describe_secret().secret_id(secret_id).send().await.map_err(fetch_error);
+    async fn secret_tags(&self, region: &str, secret_id: &str) -> Result<Option<Tags>, ClientError> {
+        let result = self.sm(region).describe_secret().secret_id(secret_id).send().await.map_err(sdk_error);
         match result {
             Ok(out) => Ok(Some(
                 out.tags()

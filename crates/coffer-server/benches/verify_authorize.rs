@@ -8,11 +8,11 @@ use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
-use coffer_api::authz::PolicyAuthorizer;
-use coffer_api::{Authorizer, RequestContext, ResourceFacts};
-use coffer_core::Scope;
-use coffer_core::policy::{Policy, PolicyKind};
+use coffer_policy::{Policy, PolicyKind};
 use coffer_server::sigv4;
+use coffer_services::authz::PolicyAuthorizer;
+use coffer_services::operation::SsmOperation;
+use coffer_services::{Authorizer, ResourceFacts};
 use criterion::{Criterion, criterion_group, criterion_main};
 use secrecy::SecretString;
 use std::sync::Arc;
@@ -63,7 +63,6 @@ fn bench(c: &mut Criterion) {
         Arc::default(),
         None,
     );
-    let ctx = RequestContext::root(Scope::new("000000000000", "us-east-1"), "bench");
     let tags = vec![
         ("copilot-application".to_owned(), "demo".to_owned()),
         ("copilot-environment".to_owned(), "test".to_owned()),
@@ -80,7 +79,7 @@ fn bench(c: &mut Criterion) {
     c.bench_function("authorize_copilot_policy", |b| {
         b.iter(|| {
             let facts = ResourceFacts { tags: &tags, ..ResourceFacts::default() };
-            authorizer.authorize(&ctx, "ssm:GetParameters", resource, &facts).unwrap();
+            authorizer.authorize(SsmOperation::GetParameters.action(), resource, &facts).unwrap();
         });
     });
     c.bench_function("verify_and_authorize", |b| {
@@ -89,7 +88,7 @@ fn bench(c: &mut Criterion) {
             let time = sigv4::check_time(&headers, &auth, SystemTime::now()).unwrap();
             sigv4::verify_signature(&Method::POST, &uri, &headers, body, &auth, time, &secret).unwrap();
             let facts = ResourceFacts { tags: &tags, ..ResourceFacts::default() };
-            authorizer.authorize(&ctx, "ssm:GetParameters", resource, &facts).unwrap();
+            authorizer.authorize(SsmOperation::GetParameters.action(), resource, &facts).unwrap();
         });
     });
 }

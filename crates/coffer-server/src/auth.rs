@@ -3,10 +3,9 @@
 
 use crate::sigv4::{self, AuthFailure, Authorization};
 use axum::http::{HeaderMap, Method, Uri};
-use coffer_api::Principal;
-use coffer_api::authz::identity_policies;
-use coffer_core::Timestamp;
-use coffer_core::policy::Policy;
+use coffer_aws::Timestamp;
+use coffer_services::Principal;
+use coffer_services::authz::Identity;
 use coffer_store::Store;
 use coffer_store::credentials::RootCredentials;
 use coffer_store::iam::{AccessKeyRecord, session_token_hash};
@@ -25,9 +24,7 @@ const CACHE_MAX: usize = 10_000;
 pub struct Caller {
     pub access_key_id: String,
     pub account: String,
-    pub principal: Principal,
-    pub policies: Arc<Vec<Policy>>,
-    pub tags: Arc<Vec<(String, String)>>,
+    pub identity: Identity,
     secret: SecretString,
     session_token_hash: Option<String>,
     expires: Option<Timestamp>,
@@ -39,9 +36,7 @@ impl Caller {
         Self {
             access_key_id: creds.access_key_id.clone(),
             account: account.to_owned(),
-            principal: Principal::Root,
-            policies: Arc::default(),
-            tags: Arc::default(),
+            identity: Identity::root(),
             secret: creds.secret_access_key.clone(),
             session_token_hash: None,
             expires: None,
@@ -50,13 +45,10 @@ impl Caller {
     }
 
     fn from_record(record: AccessKeyRecord) -> Self {
-        let policies = identity_policies(&record.policies);
         Self {
-            principal: Principal::from_access_key(&record),
+            identity: Identity::new(Principal::from_access_key(&record), &record.policies, record.tags),
             access_key_id: record.access_key_id,
             account: record.account,
-            policies: Arc::new(policies),
-            tags: Arc::new(record.tags),
             secret: record.secret_access_key,
             session_token_hash: record.session_token_hash,
             expires: record.expires,
@@ -180,10 +172,10 @@ impl Authenticator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use coffer_api::RequestContext;
-    use coffer_api::iam::Iam;
-    use coffer_api::iam::model::{CreateAccessKeyInput, CreateUserInput};
-    use coffer_core::Scope;
+    use coffer_aws::Scope;
+    use coffer_services::RequestContext;
+    use coffer_services::iam::Iam;
+    use coffer_services::iam::model::{CreateAccessKeyInput, CreateUserInput};
     use coffer_store::{Concurrency, Keyring, MasterKey, StoreOptions};
 
     /// A new key's first requests arrive together: they share one lookup (one `Caller`), and

@@ -14,10 +14,9 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use coffer_api::authz::PolicyAuthorizer;
-use coffer_api::{Principal, RequestContext, query};
-use coffer_core::{AwsError, MessageKey, Scope, Timestamp};
-use coffer_store::audit::AuditEvent;
+use coffer_aws::{AwsError, MessageKey, Scope};
+use coffer_services::invoke::{self, Invocation, Origin};
+use coffer_services::{RequestContext, Service, query};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -30,11 +29,10 @@ enum Protocol {
     Query,
 }
 
-/// Which service a request is for, as SigV4 scopes and CloudTrail names it.
-struct Target<'a> {
+/// Which service a request is for, and the operation as the client named it.
+struct Target {
     protocol: Protocol,
-    /// `ssm`, `secretsmanager`, `sts`, `iam`
-    service: &'a str,
+    service: Service,
     operation: String,
 }
 
@@ -47,7 +45,12 @@ pub async fn health(State(state): State<Arc<AppState>>) -> Response {
     (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }
 
-fn respond(protocol: Protocol, service: &str, request_id: &str, result: Result<Vec<u8>, AwsError>) -> Response {
+fn respond(
+    protocol: Protocol,
+    service: Option<Service>,
+    request_id: &str,
+    result: Result<Vec<u8>, AwsError>,
+) -> Response {
     let (status, body, error_type) = match result {
         Ok(body) => (StatusCode::OK, body, None),
         Err(err) => {
@@ -55,7 +58,10 @@ fn respond(protocol: Protocol, service: &str, request_id: &str, result: Result<V
             let body = match protocol {
                 Protocol::Json => err.to_json().to_string().into_bytes(),
                 Protocol::Query => {
-                    let ns = if service == "sts" { coffer_api::sts::NAMESPACE } else { coffer_api::iam::NAMESPACE };
+                    let ns = match service {
+                        Some(Service::Sts) => coffer_services::sts::NAMESPACE,
+                        _ => coffer_services::iam::NAMESPACE,
+                    };
                     query::error_xml_ns(ns, &err, request_id, err.status < 500).into_bytes()
                 }
             };
@@ -118,14 +124,12 @@ fn auth_error(protocol: Protocol, failure: AuthFailure) -> AwsError {
     AwsError::new(code, if json { MessageKey::Lower } else { MessageKey::Upper }, message).with_status(status)
 }
 
-fn target(headers: &HeaderMap, body: &[u8]) -> Result<Target<'static>, (Protocol, AwsError)> {
+fn target(headers: &HeaderMap, body: &[u8]) -> Result<Target, (Protocol, AwsError)> {
     if let Some(raw) = headers.get("x-amz-target") {
         let raw = raw.to_str().unwrap_or("");
         let (prefix, op) = raw.split_once('.').unwrap_or(("", ""));
-        let service = match prefix {
-            "AmazonSSM" => "ssm",
-            "secretsmanager" => "secretsmanager",
-            _ => return Err((Protocol::Json, unknown_operation(raw))),
+        let Some(service) = Service::from_target_prefix(prefix) else {
+            return Err((Protocol::Json, unknown_operation(raw)));
         };
         return Ok(Target { protocol: Protocol::Json, service, operation: op.to_owned() });
     }
@@ -137,10 +141,9 @@ fn target(headers: &HeaderMap, body: &[u8]) -> Result<Target<'static>, (Protocol
         return Err((Protocol::Json, unknown_operation("")));
     }
     let service = match sigv4::parse_authorization(headers).map(|a| a.service) {
-        Ok("sts") => "sts",
-        Ok("iam") => "iam",
+        Ok("iam") => Service::Iam,
         // Unsigned or unknown: answer as STS would, after authentication fails below.
-        _ => "sts",
+        _ => Service::Sts,
     };
     let action = query::Params::parse(body).action().unwrap_or_default().to_owned();
     Ok(Target { protocol: Protocol::Query, service, operation: action })
@@ -165,51 +168,74 @@ pub async fn handle(
                 format!("Request body exceeds the limit of {} bytes", crate::MAX_BODY_BYTES),
             )
             .with_status(413);
-            return respond(Protocol::Json, "", &request_id, Err(err));
+            return respond(Protocol::Json, None, &request_id, Err(err));
         }
     };
     let target = match target(&headers, &body) {
         Ok(t) => t,
-        Err((protocol, err)) => return respond(protocol, "", &request_id, Err(err)),
+        Err((protocol, err)) => return respond(protocol, None, &request_id, Err(err)),
     };
-    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let mut event = AuditEvent {
-        time: Timestamp::now(),
-        request_id: request_id.clone(),
-        account: state.config.account_id.clone(),
-        region: state.config.default_region.clone(),
-        principal_arn: None,
-        access_key_id: None,
+    let origin = Origin {
         source_ip: Some(peer.ip().to_string()),
-        user_agent,
-        event_source: format!("{}.amazonaws.com", target.service),
-        event_name: target.operation.clone(),
-        resources: Vec::new(),
-        error_code: None,
+        user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
+    };
+    let rejected = |caller: invoke::Caller, account: &str, region: &str, err: &AwsError| {
+        let request = invoke::Request {
+            request_id: request_id.clone(),
+            account: account.to_owned(),
+            region: region.to_owned(),
+            service: target.service,
+            name: &target.operation,
+        };
+        invoke::rejected(request, caller, &origin, err)
     };
 
-    let result = match state.auth.authenticate(&method, &uri, &headers, &body, target.service).await {
-        Err((failure, claimed_key)) => {
-            event.access_key_id = claimed_key;
-            Err(auth_error(target.protocol, failure))
-        }
-        Ok(verified) => {
-            let ctx = context(&verified, &request_id, peer);
-            event.account.clone_from(&ctx.scope.account);
-            event.region.clone_from(&ctx.scope.region);
-            event.principal_arn = Some(ctx.principal_arn.clone());
-            event.access_key_id = Some(verified.caller.access_key_id.clone());
-            let result = dispatch(&state, &target, &ctx, &body).await;
-            event.resources = ctx.audited_resources();
-            result
-        }
-    };
+    let (result, event) =
+        match state.auth.authenticate(&method, &uri, &headers, &body, target.service.signing_name()).await {
+            Err((failure, claimed_key)) => {
+                let err = auth_error(target.protocol, failure);
+                let caller = invoke::Caller { principal_arn: None, access_key_id: claimed_key };
+                let event = rejected(caller, &state.config.account_id, &state.config.default_region, &err);
+                (Err(err), event)
+            }
+            Ok(verified) => {
+                let ctx = context(&verified, &request_id, peer);
+                match target.service.operation(&target.operation) {
+                    None => {
+                        let err = match target.protocol {
+                            Protocol::Json => unknown_operation(&target.operation),
+                            Protocol::Query => {
+                                let version = query::Params::parse(&body).version().map(str::to_owned);
+                                query::invalid_action(
+                                    &target.operation,
+                                    version.as_deref().unwrap_or(match target.service {
+                                        Service::Iam => coffer_services::iam::VERSION,
+                                        _ => coffer_services::sts::VERSION,
+                                    }),
+                                )
+                            }
+                        };
+                        let caller = invoke::Caller {
+                            principal_arn: Some(ctx.principal_arn.clone()),
+                            access_key_id: ctx.access_key_id.clone(),
+                        };
+                        let event = rejected(caller, &ctx.scope.account, &ctx.scope.region, &err);
+                        (Err(err), event)
+                    }
+                    Some(op) => {
+                        let call = Invocation::new(ctx, op);
+                        let result = state.services.call(op, call.ctx(), &body).await;
+                        let event = call.finish(&origin, result.as_ref().err());
+                        (result, event)
+                    }
+                }
+            }
+        };
     let status = result.as_ref().map(|_| 200).unwrap_or_else(|e| e.status);
-    event.error_code = result.as_ref().err().map(|e| e.code.to_string());
     // Never the body: it may carry a secret value.
     tracing::info!(
         request_id,
-        service = target.service,
+        service = target.service.signing_name(),
         operation = %target.operation,
         status,
         error = event.error_code.as_deref(),
@@ -217,41 +243,11 @@ pub async fn handle(
         "request"
     );
     state.auditor.record(event);
-    respond(target.protocol, target.service, &request_id, result)
+    respond(target.protocol, Some(target.service), &request_id, result)
 }
 
 fn context(verified: &Verified, request_id: &str, peer: SocketAddr) -> RequestContext {
     let caller = &verified.caller;
     let scope = Scope::new(caller.account.clone(), verified.region.clone());
-    let ctx = RequestContext::root(scope, request_id)
-        .with_principal(caller.principal.clone())
-        .with_access_key_id(caller.access_key_id.clone());
-    if caller.principal == Principal::Root {
-        return ctx;
-    }
-    let authorizer =
-        PolicyAuthorizer::new(&ctx.principal_arn, caller.policies.clone(), caller.tags.clone(), Some(peer.ip()));
-    ctx.with_authorizer(Arc::new(authorizer))
-}
-
-async fn dispatch(
-    state: &AppState,
-    target: &Target<'_>,
-    ctx: &RequestContext,
-    body: &[u8],
-) -> Result<Vec<u8>, AwsError> {
-    let services = &state.services;
-    match (target.protocol, target.service) {
-        (Protocol::Json, "ssm") => services.ssm.call(&target.operation, ctx, body).await,
-        (Protocol::Json, _) => services.secrets_manager.call(&target.operation, ctx, body).await,
-        (Protocol::Query, service) => {
-            let params = query::Params::parse(body);
-            let xml = if service == "iam" {
-                services.iam.call(&target.operation, ctx, &params).await?
-            } else {
-                services.sts.call(&target.operation, ctx, &params).await?
-            };
-            Ok(xml.into_bytes())
-        }
-    }
+    caller.identity.context(scope, request_id, Some(peer.ip())).with_access_key_id(caller.access_key_id.clone())
 }

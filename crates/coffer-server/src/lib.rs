@@ -8,8 +8,8 @@ pub mod sigv4;
 
 use axum::Router;
 use axum::routing::{get, post};
-use coffer_api::Services;
-use coffer_api::audit::Auditor;
+use coffer_services::Services;
+use coffer_services::audit::Auditor;
 use coffer_store::Store;
 use coffer_store::credentials::RootCredentials;
 use std::future::Future;

@@ -103,13 +103,13 @@ pub fn parse_amz_date(s: &str) -> Option<SystemTime> {
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
         return None;
     }
-    let secs = coffer_core::time::days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se;
+    let secs = coffer_aws::time::days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se;
     Some(UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).ok()?))
 }
 
 pub fn format_amz_date(t: SystemTime) -> String {
     let millis = i64::try_from(t.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis()).unwrap_or(0);
-    let iso = coffer_core::Timestamp(millis).iso8601();
+    let iso = coffer_aws::Timestamp(millis).iso8601();
     iso.replace(['-', ':'], "")
 }
 

@@ -6,7 +6,7 @@
 
 use crate::db::{Backend, Store, placeholders};
 use crate::error::StoreError;
-use coffer_core::Timestamp;
+use coffer_aws::Timestamp;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;

@@ -8,7 +8,7 @@
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
-use coffer_core::SecretBytes;
+use coffer_aws::SecretBytes;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::fmt;

@@ -2,7 +2,7 @@
 
 use crate::crypto::{Binding, Keyring, Sealed};
 use crate::error::StoreError;
-use coffer_core::SecretBytes;
+use coffer_aws::SecretBytes;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Row, Transaction};
 use std::path::PathBuf;

@@ -12,7 +12,7 @@ use crate::crypto::{Binding, Sealed};
 use crate::db::{Store, WriteTx, pairs};
 use crate::error::StoreError;
 use crate::tags::SM_TAGS;
-use coffer_core::{Scope, SecretBytes, Timestamp};
+use coffer_aws::{Scope, SecretBytes, Timestamp};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 

@@ -4,7 +4,7 @@ use crate::crypto::{Binding, Sealed};
 use crate::db::{Store, WriteTx, placeholders};
 use crate::error::StoreError;
 use crate::tags::SSM_TAGS;
-use coffer_core::{Scope, SecretBytes, Timestamp};
+use coffer_aws::{Scope, SecretBytes, Timestamp};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use std::collections::HashMap;

@@ -2,7 +2,7 @@
 
 mod common;
 
-use coffer_core::Timestamp;
+use coffer_aws::Timestamp;
 use coffer_store::Store;
 use coffer_store::audit::{AuditEvent, AuditQuery, ChainStatus, Durability};
 use common::TestDb;

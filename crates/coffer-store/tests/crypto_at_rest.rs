@@ -87,8 +87,8 @@ async fn tampered_rows_fail_to_open() {
         assert_eq!(common::read_value(&store, &scope, "param/b", 1).await.unwrap(), b"bravo value 1");
         assert_eq!(common::read_value(&store, &scope, "param/a", 2).await.unwrap(), b"alpha value 2");
         // The same name in another region is another binding.
-        common::append(&store, &coffer_core::Scope::new("000000000000", "eu-west-1"), "param/a", b"x").await.unwrap();
-        let other = coffer_core::Scope::new("000000000000", "eu-west-1");
+        common::append(&store, &coffer_aws::Scope::new("000000000000", "eu-west-1"), "param/a", b"x").await.unwrap();
+        let other = coffer_aws::Scope::new("000000000000", "eu-west-1");
         let a_other = store.ssm_parameter(&other, "param/a").await.unwrap().unwrap();
         let row = common::raw_sealed(&mut conn, a_other.id, 1).await;
         common::raw_write_sealed(&mut conn, row.row_id, &a1.ciphertext, &a1.wrapped_key, &a1.master_key_id).await;

@@ -2,7 +2,7 @@
 
 mod common;
 
-use coffer_core::{Scope, SecretBytes, Timestamp};
+use coffer_aws::{Scope, SecretBytes, Timestamp};
 use coffer_store::ssm::ParameterListing;
 use coffer_store::{Store, StoreError};
 use common::{MODIFIED_BY, TestDb, meta, scope};

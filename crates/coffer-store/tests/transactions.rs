@@ -2,7 +2,7 @@
 
 mod common;
 
-use coffer_core::{SecretBytes, Timestamp};
+use coffer_aws::{SecretBytes, Timestamp};
 use coffer_store::Store;
 use common::{MODIFIED_BY, TestDb, meta, scope};
 

@@ -8,8 +8,8 @@
 
 mod common;
 
-use coffer_api::{RequestContext, Services};
-use coffer_core::Scope;
+use coffer_aws::Scope;
+use coffer_services::{RequestContext, Service, Services};
 use common::{ACCOUNT, Harness, Mode, REGION, on_every_backend};
 use serde_json::{Value, json};
 use std::io::{BufRead as _, BufReader, Read as _};
@@ -36,10 +36,13 @@ fn as_root(h: &Harness, calls: Vec<(&'static str, &'static str, Value)>) -> Vec<
         let mut out = Vec::new();
         for (service, op, body) in calls {
             let body = body.to_string();
-            let answer = match service {
-                "ssm" => services.ssm.call(op, &ctx, body.as_bytes()).await,
-                _ => services.secrets_manager.call(op, &ctx, body.as_bytes()).await,
-            };
+            let operation = match service {
+                "ssm" => Service::Ssm,
+                _ => Service::SecretsManager,
+            }
+            .operation(op)
+            .expect("an operation Coffer implements");
+            let answer = services.call(operation, &ctx, body.as_bytes()).await;
             let answer = answer.unwrap_or_else(|e| panic!("{service} {op}: {e:?}"));
             out.push(serde_json::from_slice(&answer).unwrap());
         }
@@ -203,7 +206,7 @@ fn tag_rule_decides_and_the_program_is_not_started() {
             run.stderr_has("AccessDeniedException")
                 .stderr_has("is not authorized to perform")
                 .stderr_has("assumed-role/demo-test-ExecutionRole/coffer-run-")
-                .stderr_has(coffer_core::ecs::COPILOT_TAG_HINT)
+                .stderr_has(coffer_copilot::ecs::COPILOT_TAG_HINT)
                 .stderr_has("may read only the secrets tagged copilot-application=demo and copilot-environment=test")
                 .stderr_has(&format!("coffer check --env test --svc {name}"));
             for value in ["untagged-value", "prod-value", "prod-db-value"] {
@@ -269,7 +272,7 @@ fn agent_failures_are_all_reported_in_its_words() {
                 arn("no-such-secret")
             ));
         assert!(!run.stderr.contains(GH_VALUE) && !run.stderr.contains("just text"), "{run:?}");
-        assert!(!run.stderr.contains(coffer_core::ecs::COPILOT_TAG_HINT), "no access denied here: {run:?}");
+        assert!(!run.stderr.contains(coffer_copilot::ecs::COPILOT_TAG_HINT), "no access denied here: {run:?}");
         // One reason per line, after the heading.
         assert_eq!(run.stderr.lines().filter(|l| l.starts_with("  ")).count(), 7, "{}", run.stderr);
 

@@ -3,8 +3,8 @@
 
 mod common;
 
-use coffer_api::backend::{Backend as _, NewParameter, Tag};
-use coffer_core::secret::SecretString;
+use coffer_aws::secret::SecretString;
+use coffer_client::{Backend as _, NewParameter, Tag};
 use common::{ACCOUNT, Harness, Mode, REGION, on_every_backend, tags};
 use predicates::prelude::*;
 

@@ -7,7 +7,7 @@
 
 #![allow(dead_code)]
 
-use coffer_core::{Scope, SecretBytes, Timestamp};
+use coffer_aws::{Scope, SecretBytes, Timestamp};
 use coffer_store::ssm::{ParameterMeta, ParameterRecord};
 use coffer_store::{Backend, Keyring, MasterKey, Store, StoreError, StoreOptions};
 use sqlx::AnyConnection;

@@ -8,9 +8,10 @@
 //! CLI stored is checked through the store itself ([`Harness::inspect`]), not the CLI.
 #![allow(dead_code)]
 
-use coffer_api::backend::{Backend as _, EmbeddedBackend};
-use coffer_core::Scope;
-use coffer_core::secret::ExposeSecret as _;
+use coffer_aws::Scope;
+use coffer_aws::secret::ExposeSecret as _;
+use coffer_client::Backend as _;
+use coffer_local::EmbeddedBackend;
 use coffer_test_support::{PgDatabase, postgres_admin_url, serve_command, start_serve};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,17 @@
+//! The AWS vocabulary every Coffer layer shares: SSM parameter and Secrets Manager secret
+//! names, ARNs, the (account, region) scope, timestamps, the wire error, and the wrappers that
+//! keep secret values out of logs. Nothing here performs I/O, evaluates policy or reads YAML.
+
+pub mod arn;
+pub mod error;
+pub mod scope;
+pub mod secret;
+pub mod sm_name;
+pub mod ssm_name;
+pub mod time;
+
+pub use arn::{Arn, partition_for_region};
+pub use error::{AwsError, MessageKey};
+pub use scope::Scope;
+pub use secret::SecretBytes;
+pub use time::Timestamp;

@@ -1,0 +1,90 @@
+//! `coffer serve`
+
+use crate::config::{LockMode, StoreArgs, lock_data_dir};
+use anyhow::Context as _;
+use clap::Args;
+use coffer_server::ServerConfig;
+use coffer_services::audit::{AuditLines, Auditor};
+use coffer_store::credentials::load_or_create_root_credentials;
+use secrecy::SecretString;
+use std::net::SocketAddr;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the chosen address is printed).
+    #[arg(long, env = "COFFER_LISTEN", default_value = "127.0.0.1:4583")]
+    listen: SocketAddr,
+
+    #[command(flatten)]
+    store: StoreArgs,
+
+    /// Account id every resource belongs to.
+    #[arg(long, env = "COFFER_ACCOUNT_ID", default_value = "000000000000")]
+    account_id: String,
+
+    /// Region recorded for requests that fail before their SigV4 credential scope is read.
+    #[arg(long, env = "COFFER_DEFAULT_REGION", default_value = "us-east-1")]
+    default_region: String,
+
+    /// Also write every audit record as a JSON line to this file (`-` for stdout). Records
+    /// always go to the store's hash-chained audit table.
+    #[arg(long, env = "COFFER_AUDIT_LOG")]
+    audit_log: Option<PathBuf>,
+}
+
+fn audit_lines(path: Option<&PathBuf>) -> anyhow::Result<AuditLines> {
+    Ok(match path {
+        None => AuditLines::None,
+        Some(p) if p.as_os_str() == "-" => AuditLines::Stdout,
+        Some(p) => AuditLines::File(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .mode(0o600)
+                .open(p)
+                .with_context(|| format!("cannot open audit log {}", p.display()))?,
+        ),
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return ctrl_c.await.unwrap_or(()),
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term.recv() => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    if args.account_id.len() != 12 || !args.account_id.bytes().all(|b| b.is_ascii_digit()) {
+        anyhow::bail!("COFFER_ACCOUNT_ID must be 12 digits, got {:?}", args.account_id);
+    }
+    let (keyring, _) = args.store.keyring()?;
+    let data_dir = args.store.data_dir()?;
+    let _lock = lock_data_dir(&data_dir, LockMode::Shared)?;
+    let root = load_or_create_root_credentials(
+        &data_dir,
+        std::env::var("COFFER_ROOT_ACCESS_KEY_ID").ok().filter(|v| !v.is_empty()),
+        std::env::var("COFFER_ROOT_SECRET_ACCESS_KEY").ok().filter(|v| !v.is_empty()).map(SecretString::from),
+    )?;
+    let store = args.store.open(keyring, coffer_store::Concurrency::Server).await?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, backend = store.backend().name(), root_access_key_id = %root.access_key_id, "coffer serve ready");
+    // The one line on stdout: scripts and tests wait for it to learn the address.
+    println!("listening on {addr}");
+    let auditor = Auditor::start(store.clone(), audit_lines(args.audit_log.as_ref())?);
+    let config = ServerConfig { account_id: args.account_id, default_region: args.default_region };
+    coffer_server::serve(listener, store, config, &root, auditor, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}

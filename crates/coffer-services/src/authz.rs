@@ -1,0 +1,111 @@
+//! Authorization with IAM policies: the caller's identity policies and, where a resource has
+//! one, its resource policy, evaluated by `coffer_policy` as AWS evaluates them.
+
+use crate::context::{Authorizer, Principal, RequestContext, RequestTags, ResourceFacts};
+use coffer_aws::{AwsError, MessageKey, Scope, Timestamp};
+use coffer_policy::{self as policy, Policy, evaluate};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// An authenticated caller and what its policies say, parsed once: per access key in the
+/// server (which caches it), per role session in `coffer run`.
+#[derive(Debug)]
+pub struct Identity {
+    pub principal: Principal,
+    policies: Arc<Vec<Policy>>,
+    tags: Arc<Vec<(String, String)>>,
+}
+
+impl Identity {
+    /// The account root: allowed everything.
+    pub fn root() -> Self {
+        Self { principal: Principal::Root, policies: Arc::default(), tags: Arc::default() }
+    }
+
+    /// `principal` with its stored inline policies `(name, document)` and its tags.
+    pub fn new(principal: Principal, stored_policies: &[(String, String)], tags: Vec<(String, String)>) -> Self {
+        Self { principal, policies: Arc::new(identity_policies(stored_policies)), tags: Arc::new(tags) }
+    }
+
+    /// The context of one request this identity makes in `scope`, from `source_ip` (`None`
+    /// in-process), authorized by its policies.
+    pub fn context(&self, scope: Scope, request_id: impl Into<String>, source_ip: Option<IpAddr>) -> RequestContext {
+        let ctx = RequestContext::root(scope, request_id).with_principal(self.principal.clone());
+        if self.principal == Principal::Root {
+            return ctx;
+        }
+        let authorizer = PolicyAuthorizer::new(&ctx.principal_arn, self.policies.clone(), self.tags.clone(), source_ip);
+        ctx.with_authorizer(Arc::new(authorizer))
+    }
+}
+
+/// Decides for one authenticated, non-root principal.
+#[derive(Debug)]
+pub struct PolicyAuthorizer {
+    identity: Arc<Vec<Policy>>,
+    principal: policy::Principal,
+    principal_tags: Arc<Vec<(String, String)>>,
+    source_ip: Option<IpAddr>,
+}
+
+impl PolicyAuthorizer {
+    /// `principal_arn` is the caller's ARN (an assumed-role session ARN for STS credentials).
+    pub fn new(
+        principal_arn: &str,
+        identity: Arc<Vec<Policy>>,
+        principal_tags: Arc<Vec<(String, String)>>,
+        source_ip: Option<IpAddr>,
+    ) -> Self {
+        Self { identity, principal: policy::Principal::aws(principal_arn), principal_tags, source_ip }
+    }
+}
+
+impl Authorizer for PolicyAuthorizer {
+    fn authorize(&self, action: &str, resource: &str, facts: &ResourceFacts<'_>) -> Result<(), AwsError> {
+        let mut request = policy::RequestContext::new(action, resource)
+            .with_principal(self.principal.clone())
+            .with_principal_tags(self.principal_tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .with_resource_tags(facts.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .with_current_time(Timestamp::now());
+        if let Some(ip) = self.source_ip {
+            request = request.with_source_ip(ip);
+        }
+        for (key, value) in facts.request.keys {
+            request = request.with_key(key, *value);
+        }
+        request = match facts.request.tags {
+            RequestTags::None => request,
+            RequestTags::Set(tags) => request.with_request_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+            RequestTags::Removed(keys) => request.with_values("aws:TagKeys", keys.iter().map(String::as_str)),
+        };
+        // A stored resource policy was validated on write; one that no longer parses grants nothing.
+        let resource_policy = facts.resource_policy.and_then(|p| Policy::parse(p, policy::PolicyKind::Resource).ok());
+        let evaluation = evaluate(&self.identity, resource_policy.as_ref(), &request);
+        if evaluation.is_allowed() {
+            return Ok(());
+        }
+        tracing::info!(action, resource, decision = %evaluation, "access denied");
+        let message = evaluation.access_denied_message(&request).unwrap_or_else(|| {
+            format!(
+                "User: {} is not authorized to perform: {action} on resource: {resource}",
+                self.principal.arn().unwrap_or("")
+            )
+        });
+        Err(AwsError::new("AccessDeniedException", MessageKey::Upper, message))
+    }
+}
+
+/// A principal's stored inline policies `(name, document)`, parsed. They were validated on
+/// write; one that no longer parses grants nothing (and is logged by name).
+fn identity_policies(stored: &[(String, String)]) -> Vec<Policy> {
+    stored
+        .iter()
+        .filter_map(|(name, document)| match Policy::parse(document, policy::PolicyKind::Identity) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                tracing::warn!(policy = %name, error = %e, "ignoring unparsable stored policy");
+                None
+            }
+        })
+        .collect()
+}

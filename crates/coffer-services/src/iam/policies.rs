@@ -1,0 +1,187 @@
+//! Inline policies of users and roles: Put/Get/Delete/List{User,Role}Policy/Policies.
+
+use super::model::{GetPolicyOutput, ListPoliciesInput, ListPoliciesOutput, PolicyNameInput, PutPolicyInput};
+use super::{
+    Iam, ROLE_POLICY_SIZE, USER_POLICY_SIZE, check_name, check_policy_document, finish_page, internal,
+    no_such_role_policy, no_such_user_policy, page, policy_size, policy_syntax,
+};
+use crate::RequestContext;
+use crate::operation::IamOperation;
+use coffer_aws::AwsError;
+use coffer_store::iam::PrincipalKind;
+
+/// What differs between the user and role flavours of each operation.
+struct Flavour {
+    kind: PrincipalKind,
+    /// `userName` / `roleName` in validation messages.
+    member: &'static str,
+    /// Longest name the member allows.
+    max_name: usize,
+    /// `UserName` / `RoleName` in responses.
+    element: &'static str,
+    size_limit: usize,
+    no_such_policy: fn(&str) -> AwsError,
+}
+
+const USER: Flavour = Flavour {
+    kind: PrincipalKind::User,
+    member: "userName",
+    max_name: 128,
+    element: "UserName",
+    size_limit: USER_POLICY_SIZE,
+    no_such_policy: no_such_user_policy,
+};
+
+const ROLE: Flavour = Flavour {
+    kind: PrincipalKind::Role,
+    member: "roleName",
+    max_name: 64,
+    element: "RoleName",
+    size_limit: ROLE_POLICY_SIZE,
+    no_such_policy: no_such_role_policy,
+};
+
+/// How IAM sizes policies against its quota: characters other than whitespace.
+fn policy_chars(document: &str) -> usize {
+    document.chars().filter(|c| !c.is_whitespace()).count()
+}
+
+impl Iam {
+    async fn put_policy(
+        &self,
+        ctx: &RequestContext,
+        f: &Flavour,
+        input: PutPolicyInput,
+        action: &str,
+    ) -> Result<(), AwsError> {
+        check_name(&input.name, f.member, f.max_name)?;
+        check_name(&input.policy_name, "policyName", 128)?;
+        let record = self.authorized_principal(ctx, f.kind, &input.name, action).await?;
+        check_policy_document(&input.policy_document, "policyDocument", policy_syntax)?;
+
+        let (mut tx, record) = self.begin_locked(ctx, f.kind, &record.name).await?;
+        let others: usize = tx
+            .iam_policies(record.id)
+            .await
+            .map_err(internal)?
+            .iter()
+            .filter(|(name, _)| *name != input.policy_name)
+            .map(|(_, doc)| policy_chars(doc))
+            .sum();
+        if others + policy_chars(&input.policy_document) > f.size_limit {
+            return Err(policy_size(f.size_limit, f.kind.as_str(), &record.name));
+        }
+        tx.iam_put_policy(record.id, &input.policy_name, &input.policy_document).await.map_err(internal)?;
+        tx.commit().await.map_err(internal)
+    }
+
+    async fn get_policy(
+        &self,
+        ctx: &RequestContext,
+        f: &Flavour,
+        input: PolicyNameInput,
+        action: &str,
+    ) -> Result<GetPolicyOutput, AwsError> {
+        check_name(&input.name, f.member, f.max_name)?;
+        check_name(&input.policy_name, "policyName", 128)?;
+        let record = self.authorized_principal(ctx, f.kind, &input.name, action).await?;
+        let document = self
+            .store
+            .iam_policy(record.id, &input.policy_name)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| (f.no_such_policy)(&input.policy_name))?;
+        Ok(GetPolicyOutput {
+            name_element: f.element,
+            name: record.name,
+            policy_name: input.policy_name,
+            policy_document: document,
+        })
+    }
+
+    async fn delete_policy(
+        &self,
+        ctx: &RequestContext,
+        f: &Flavour,
+        input: PolicyNameInput,
+        action: &str,
+    ) -> Result<(), AwsError> {
+        check_name(&input.name, f.member, f.max_name)?;
+        check_name(&input.policy_name, "policyName", 128)?;
+        let record = self.authorized_principal(ctx, f.kind, &input.name, action).await?;
+        let mut tx = self.store.begin().await.map_err(internal)?;
+        if !tx.iam_delete_policy(record.id, &input.policy_name).await.map_err(internal)? {
+            return Err((f.no_such_policy)(&input.policy_name));
+        }
+        tx.commit().await.map_err(internal)
+    }
+
+    async fn list_policies(
+        &self,
+        ctx: &RequestContext,
+        f: &Flavour,
+        input: ListPoliciesInput,
+        action: &str,
+    ) -> Result<ListPoliciesOutput, AwsError> {
+        check_name(&input.name, f.member, f.max_name)?;
+        let record = self.authorized_principal(ctx, f.kind, &input.name, action).await?;
+        let op = action.trim_start_matches("iam:");
+        let (max, after) = page(op, &input.paging)?;
+        let names = self.store.iam_policy_names(record.id, after.as_deref(), max + 1).await.map_err(internal)?;
+        let (policy_names, marker) = finish_page(op, names, max, String::as_str);
+        Ok(ListPoliciesOutput { policy_names, marker })
+    }
+
+    /// PutUserPolicy: creates or replaces an inline policy. The document must be a JSON
+    /// object (grammar is the policy engine's), and all of the user's inline policies
+    /// together at most 2,048 non-whitespace characters.
+    pub async fn put_user_policy(&self, ctx: &RequestContext, input: PutPolicyInput) -> Result<(), AwsError> {
+        self.put_policy(ctx, &USER, input, IamOperation::PutUserPolicy.action()).await
+    }
+
+    /// GetUserPolicy; the document is URL-encoded in the response, as AWS sends it.
+    pub async fn get_user_policy(
+        &self,
+        ctx: &RequestContext,
+        input: PolicyNameInput,
+    ) -> Result<GetPolicyOutput, AwsError> {
+        self.get_policy(ctx, &USER, input, IamOperation::GetUserPolicy.action()).await
+    }
+
+    pub async fn delete_user_policy(&self, ctx: &RequestContext, input: PolicyNameInput) -> Result<(), AwsError> {
+        self.delete_policy(ctx, &USER, input, IamOperation::DeleteUserPolicy.action()).await
+    }
+
+    pub async fn list_user_policies(
+        &self,
+        ctx: &RequestContext,
+        input: ListPoliciesInput,
+    ) -> Result<ListPoliciesOutput, AwsError> {
+        self.list_policies(ctx, &USER, input, IamOperation::ListUserPolicies.action()).await
+    }
+
+    /// PutRolePolicy: as PutUserPolicy, with a 10,240-character quota per role.
+    pub async fn put_role_policy(&self, ctx: &RequestContext, input: PutPolicyInput) -> Result<(), AwsError> {
+        self.put_policy(ctx, &ROLE, input, IamOperation::PutRolePolicy.action()).await
+    }
+
+    pub async fn get_role_policy(
+        &self,
+        ctx: &RequestContext,
+        input: PolicyNameInput,
+    ) -> Result<GetPolicyOutput, AwsError> {
+        self.get_policy(ctx, &ROLE, input, IamOperation::GetRolePolicy.action()).await
+    }
+
+    pub async fn delete_role_policy(&self, ctx: &RequestContext, input: PolicyNameInput) -> Result<(), AwsError> {
+        self.delete_policy(ctx, &ROLE, input, IamOperation::DeleteRolePolicy.action()).await
+    }
+
+    pub async fn list_role_policies(
+        &self,
+        ctx: &RequestContext,
+        input: ListPoliciesInput,
+    ) -> Result<ListPoliciesOutput, AwsError> {
+        self.list_policies(ctx, &ROLE, input, IamOperation::ListRolePolicies.action()).await
+    }
+}

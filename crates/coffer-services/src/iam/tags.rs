@@ -1,0 +1,145 @@
+//! TagUser, TagRole, UntagUser, UntagRole, ListUserTags, ListRoleTags. Tag keys compare
+//! without regard to case, as in IAM; at most 50 tags per user or role.
+
+use super::model::{ListTagsInput, ListTagsOutput, TagInput, UntagInput};
+use super::{
+    Iam, MAX_TAGS, check_length, check_name, check_tags, finish_page, internal, page, quota, tag_pattern_error,
+    validation_no_value,
+};
+use crate::operation::IamOperation;
+use crate::{RequestContext, RequestFacts, RequestTags};
+use coffer_aws::AwsError;
+use coffer_store::iam::PrincipalKind;
+
+/// What differs between the user and the role form of each tag operation.
+struct Flavour {
+    kind: PrincipalKind,
+    member: &'static str,
+    max_name: usize,
+    tag: &'static str,
+    untag: &'static str,
+    list: &'static str,
+    quota: &'static str,
+}
+
+const USER: Flavour = Flavour {
+    kind: PrincipalKind::User,
+    member: "userName",
+    max_name: 128,
+    tag: IamOperation::TagUser.action(),
+    untag: IamOperation::UntagUser.action(),
+    list: IamOperation::ListUserTags.action(),
+    quota: "TagsPerUser",
+};
+
+const ROLE: Flavour = Flavour {
+    kind: PrincipalKind::Role,
+    member: "roleName",
+    max_name: 64,
+    tag: IamOperation::TagRole.action(),
+    untag: IamOperation::UntagRole.action(),
+    list: IamOperation::ListRoleTags.action(),
+    quota: "TagsPerRole",
+};
+
+/// UntagUser/UntagRole's rules for `TagKeys`: 1 to 50 keys, each a valid tag key.
+fn check_tag_keys(keys: &[String]) -> Result<(), AwsError> {
+    if keys.is_empty() {
+        return Err(crate::query::validation(
+            "1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null",
+        ));
+    }
+    if keys.len() > MAX_TAGS {
+        return Err(validation_no_value("tagKeys", "Member must have length less than or equal to 50"));
+    }
+    for (i, key) in keys.iter().enumerate() {
+        let member = format!("tagKeys.{}.member", i + 1);
+        check_length(key, &member, 1, 128)?;
+        tag_pattern_error(key, &member, true)?;
+    }
+    Ok(())
+}
+
+impl Iam {
+    /// Adds tags, replacing the value (and the case) of a key already there.
+    async fn tag(&self, ctx: &RequestContext, f: &Flavour, input: TagInput) -> Result<(), AwsError> {
+        check_name(&input.name, f.member, f.max_name)?;
+        let request = RequestFacts::tags(RequestTags::Set(&input.tags));
+        let record = self.authorized_principal_with(ctx, f.kind, &input.name, f.tag, request).await?;
+        check_tags(&input.tags)?;
+
+        let (mut tx, record) = self.begin_locked(ctx, f.kind, &record.name).await?;
+        let mut existing = tx.iam_tags(record.id).await.map_err(internal)?;
+        for (key, value) in &input.tags {
+            if let Some(pos) = existing.iter().position(|(k, _)| k.eq_ignore_ascii_case(key)) {
+                let (old, _) = existing.remove(pos);
+                if old != *key {
+                    tx.iam_remove_tag(record.id, &old).await.map_err(internal)?;
+                }
+            }
+            existing.push((key.clone(), value.clone()));
+            tx.iam_put_tag(record.id, key, value).await.map_err(internal)?;
+        }
+        if existing.len() > MAX_TAGS {
+            return Err(quota(f.quota, MAX_TAGS));
+        }
+        tx.commit().await.map_err(internal)
+    }
+
+    /// Removes the tags with these keys; a key the user or role does not have is no error.
+    async fn untag(&self, ctx: &RequestContext, f: &Flavour, input: UntagInput) -> Result<(), AwsError> {
+        check_name(&input.name, f.member, f.max_name)?;
+        check_tag_keys(&input.tag_keys)?;
+        let request = RequestFacts::tags(RequestTags::Removed(&input.tag_keys));
+        let record = self.authorized_principal_with(ctx, f.kind, &input.name, f.untag, request).await?;
+
+        let (mut tx, record) = self.begin_locked(ctx, f.kind, &record.name).await?;
+        let existing = tx.iam_tags(record.id).await.map_err(internal)?;
+        for (stored, _) in existing.iter().filter(|(k, _)| input.tag_keys.iter().any(|r| r.eq_ignore_ascii_case(k))) {
+            tx.iam_remove_tag(record.id, stored).await.map_err(internal)?;
+        }
+        tx.commit().await.map_err(internal)
+    }
+
+    /// The tags, sorted by key, paged with `Marker`/`MaxItems` like every IAM list.
+    async fn list_tags(
+        &self,
+        ctx: &RequestContext,
+        f: &Flavour,
+        input: ListTagsInput,
+    ) -> Result<ListTagsOutput, AwsError> {
+        check_name(&input.name, f.member, f.max_name)?;
+        let record = self.authorized_principal(ctx, f.kind, &input.name, f.list).await?;
+        let op = f.list.trim_start_matches("iam:");
+        let (max, after) = page(op, &input.paging)?;
+        let mut tags = self.store.iam_tags(record.id).await.map_err(internal)?;
+        tags.sort();
+        tags.retain(|(k, _)| after.as_deref().is_none_or(|after| k.as_str() > after));
+        let (tags, marker) = finish_page(op, tags, max, |(k, _)| k.as_str());
+        Ok(ListTagsOutput { tags, marker })
+    }
+
+    pub async fn tag_user(&self, ctx: &RequestContext, input: TagInput) -> Result<(), AwsError> {
+        self.tag(ctx, &USER, input).await
+    }
+
+    pub async fn tag_role(&self, ctx: &RequestContext, input: TagInput) -> Result<(), AwsError> {
+        self.tag(ctx, &ROLE, input).await
+    }
+
+    pub async fn untag_user(&self, ctx: &RequestContext, input: UntagInput) -> Result<(), AwsError> {
+        self.untag(ctx, &USER, input).await
+    }
+
+    pub async fn untag_role(&self, ctx: &RequestContext, input: UntagInput) -> Result<(), AwsError> {
+        self.untag(ctx, &ROLE, input).await
+    }
+
+    pub async fn list_user_tags(&self, ctx: &RequestContext, input: ListTagsInput) -> Result<ListTagsOutput, AwsError> {
+        self.list_tags(ctx, &USER, input).await
+    }
+
+    pub async fn list_role_tags(&self, ctx: &RequestContext, input: ListTagsInput) -> Result<ListTagsOutput, AwsError> {
+        self.list_tags(ctx, &ROLE, input).await
+    }
+}

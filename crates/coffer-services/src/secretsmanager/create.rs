@@ -1,0 +1,115 @@
+//! CreateSecret.
+
+use super::errors::{internal, invalid_parameter, name_scheduled_for_deletion, secret_exists, token_in_use};
+use super::model::{CreateSecretInput, CreateSecretOutput};
+use super::validate::{self, NewValue, required};
+use super::{AWSCURRENT, SecretsManager};
+use crate::operation::SecretsManagerOperation;
+use crate::{RequestContext, RequestFacts, RequestTags, ResourceFacts};
+use coffer_aws::sm_name::SecretName;
+use coffer_aws::{AwsError, Timestamp};
+use coffer_store::WriteTx;
+use coffer_store::secrets::{NewSecret, SERVICE, SecretRecord};
+
+/// The 6 random alphanumerics an ARN ends with (a recreated secret gets new ones).
+pub(super) fn random_suffix() -> String {
+    use rand::RngExt as _;
+    rand::rng().sample_iter(rand::distr::Alphanumeric).take(6).map(char::from).collect()
+}
+
+impl SecretsManager {
+    pub async fn create_secret(
+        &self,
+        ctx: &RequestContext,
+        input: CreateSecretInput,
+    ) -> Result<CreateSecretOutput, AwsError> {
+        let name = SecretName::parse(required(&input.name, "name")?)?;
+        validate::token(input.client_request_token.as_deref())?;
+        validate::description(input.description.as_deref())?;
+        validate::kms_key_id(input.kms_key_id.as_deref())?;
+        validate::secret_type(input.secret_type.as_deref())?;
+        let value = validate::value(input.secret_string.as_ref(), input.secret_binary.as_ref())?;
+        let tags = validate::tags(input.tags.as_deref().unwrap_or_default())?;
+        if input.add_replica_regions.as_ref().is_some_and(|r| !r.is_empty()) {
+            // FIXME(compat): AWS replicates to other regions; a Coffer server is one region of
+            // one store, so it refuses rather than pretend.
+            return Err(invalid_parameter(
+                "Coffer does not replicate secrets to other Regions: remove AddReplicaRegions from the request.",
+            ));
+        }
+
+        let suffix = random_suffix();
+        let arn = ctx.scope.arn(SERVICE, &format!("secret:{}-{suffix}", name.as_str()));
+        // Tags in the request are `aws:RequestTag/…` for both actions, as in AWS.
+        let request = ResourceFacts::of_request(RequestFacts::tags(RequestTags::set(&tags)));
+        ctx.authorize_with(SecretsManagerOperation::CreateSecret.action(), &arn, &request)?;
+        if !tags.is_empty() {
+            ctx.authorize_with(SecretsManagerOperation::TagResource.action(), &arn, &request)?;
+        }
+
+        let now = Timestamp::now();
+        let token = validate::token_or_uuid(input.client_request_token.as_deref());
+        let mut tx = self.store.begin().await.map_err(internal)?;
+        if let Some(existing) = tx.sm_lock(&ctx.scope, name.as_str()).await.map_err(internal)? {
+            if existing.is_expired(now) {
+                // The recovery window is over: the old secret is gone for good.
+                tx.sm_delete(existing.id).await.map_err(internal)?;
+            } else {
+                let output = self.repeated_create(&mut tx, ctx, &existing, &token, value.as_ref()).await?;
+                return Ok(output);
+            }
+        }
+        let new = NewSecret {
+            name: name.as_str(),
+            arn_suffix: &suffix,
+            description: input.description.as_deref(),
+            kms_key_id: input.kms_key_id.as_deref(),
+            secret_type: input.secret_type.as_deref(),
+            created: now,
+        };
+        let record =
+            tx.sm_create(&ctx.scope, &new).await.map_err(internal)?.ok_or_else(|| secret_exists(name.as_str()))?;
+        let version_id = match &value {
+            Some(value) => {
+                tx.sm_insert_version(&ctx.scope, &record, &token, value.kind, &value.bytes, now)
+                    .await
+                    .map_err(internal)?;
+                tx.sm_set_stage(record.id, AWSCURRENT, &token).await.map_err(internal)?;
+                Some(token)
+            }
+            None => None,
+        };
+        for (key, value) in &tags {
+            tx.sm_put_tag(record.id, key, value).await.map_err(internal)?;
+        }
+        tx.commit().await.map_err(internal)?;
+        Ok(CreateSecretOutput { arn: record.arn(&ctx.scope), name: record.name, version_id })
+    }
+
+    /// CreateSecret on a name that exists: a retry with the same token and value succeeds
+    /// without a change; anything else fails as AWS fails it.
+    async fn repeated_create(
+        &self,
+        tx: &mut WriteTx,
+        ctx: &RequestContext,
+        existing: &SecretRecord,
+        token: &str,
+        value: Option<&NewValue>,
+    ) -> Result<CreateSecretOutput, AwsError> {
+        let arn = existing.arn(&ctx.scope);
+        ctx.authorize(SecretsManagerOperation::CreateSecret.action(), &arn)?;
+        if existing.is_deleted() {
+            return Err(name_scheduled_for_deletion());
+        }
+        if let Some(value) = value
+            && let Some(version) = tx.sm_version(existing.id, token).await.map_err(internal)?
+        {
+            let stored = self.store.sm_open(&ctx.scope, existing, &version).map_err(internal)?;
+            if value.same_as(version.kind, &stored) {
+                return Ok(CreateSecretOutput { arn, name: existing.name.clone(), version_id: Some(token.to_owned()) });
+            }
+            return Err(token_in_use(token, &arn));
+        }
+        Err(secret_exists(&existing.name))
+    }
+}

@@ -1,0 +1,204 @@
+//! ListSecrets / BatchGetSecretValue filters, with the rules AWS documents for `Filter`:
+//!
+//! - `name`, `tag-key`, `tag-value`, `primary-region`, `owning-service`: prefix match,
+//!   case-sensitive.
+//! - `description`: prefix match, not case-sensitive.
+//! - `all`: the value is broken into words; every word must be a prefix of some word of
+//!   some attribute (name, description, tag keys and values, primary region, owning
+//!   service), not case-sensitive. Attribute words split at non-alphanumerics and at
+//!   lower→upper case changes (`myAppDb` → `my`, `app`, `db`).
+//! - A value starting with `!` negates: it holds when nothing matches the rest.
+//! - The values of one filter are OR'ed; filters (even with the same key) are AND'ed.
+
+use super::errors::invalid_parameter;
+use super::model::Filter;
+use crate::json::constraint;
+use coffer_aws::AwsError;
+use coffer_store::secrets::SecretRecord;
+
+pub const MAX_FILTERS: usize = 10;
+pub const MAX_VALUES: usize = 10;
+pub const MAX_VALUE_LEN: usize = 512;
+
+#[allow(clippy::enum_variant_names)] // the filter keys' own names
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Key {
+    Description,
+    Name,
+    TagKey,
+    TagValue,
+    PrimaryRegion,
+    OwningService,
+    All,
+}
+
+#[derive(Clone, Debug)]
+pub struct Parsed {
+    key: Key,
+    /// `(negated, text)`
+    values: Vec<(bool, String)>,
+}
+
+/// A secret with what filters and listings look at.
+pub(crate) struct Listed {
+    pub record: SecretRecord,
+    pub tags: Vec<(String, String)>,
+    pub stages: Vec<(String, String)>,
+}
+
+fn key_of(s: &str) -> Option<Key> {
+    Some(match s {
+        "description" => Key::Description,
+        "name" => Key::Name,
+        "tag-key" => Key::TagKey,
+        "tag-value" => Key::TagValue,
+        "primary-region" => Key::PrimaryRegion,
+        "owning-service" => Key::OwningService,
+        "all" => Key::All,
+        _ => return None,
+    })
+}
+
+fn value_ok(v: &str) -> bool {
+    let body = v.strip_prefix('!').unwrap_or(v);
+    body.chars().all(|c| c.is_ascii_alphanumeric() || " :_@/+=.-!".contains(c))
+}
+
+pub fn parse(filters: &[Filter]) -> Result<Vec<Parsed>, AwsError> {
+    if filters.len() > MAX_FILTERS {
+        return Err(constraint(
+            format!("{} filters", filters.len()),
+            "filters",
+            "Member must have length less than or equal to 10",
+        ));
+    }
+    let mut out = Vec::with_capacity(filters.len());
+    for (i, f) in filters.iter().enumerate() {
+        let n = i + 1;
+        let key_text = f.key.as_deref().ok_or_else(|| invalid_parameter("Invalid filter key"))?;
+        let key = key_of(key_text).ok_or_else(|| {
+            constraint(
+                key_text,
+                &format!("filters.{n}.member.key"),
+                "Member must satisfy enum value set: [all, name, tag-key, description, tag-value, primary-region, owning-service]",
+            )
+        })?;
+        let values = match &f.values {
+            Some(v) if !v.is_empty() => v,
+            _ => return Err(invalid_parameter(format!("Invalid filter values for key: {key_text}"))),
+        };
+        if values.len() > MAX_VALUES {
+            return Err(constraint(
+                format!("[{}]", values.join(", ")),
+                &format!("filters.{n}.member.values"),
+                "Member must have length less than or equal to 10",
+            ));
+        }
+        let mut parsed = Vec::with_capacity(values.len());
+        for (j, v) in values.iter().enumerate() {
+            let at = format!("filters.{n}.member.values.{}.member", j + 1);
+            if v.chars().count() > MAX_VALUE_LEN {
+                return Err(constraint(v, &at, "Member must have length less than or equal to 512"));
+            }
+            if !value_ok(v) {
+                return Err(constraint(
+                    v,
+                    &at,
+                    "Member must satisfy regular expression pattern: ^\\!?[a-zA-Z0-9 :_@\\/\\+\\=\\.\\-\\!]*$",
+                ));
+            }
+            match v.strip_prefix('!') {
+                Some(rest) => parsed.push((true, rest.to_owned())),
+                None => parsed.push((false, v.clone())),
+            }
+        }
+        out.push(Parsed { key, values: parsed });
+    }
+    Ok(out)
+}
+
+/// Words of an attribute: split at non-alphanumerics and lower→upper changes, lowercased.
+fn attribute_words(s: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut prev_lower = false;
+    for c in s.chars() {
+        if !c.is_alphanumeric() {
+            if !current.is_empty() {
+                words.push(std::mem::take(&mut current));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        prev_lower = c.is_lowercase() || c.is_numeric();
+        current.extend(c.to_lowercase());
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
+fn value_words(s: &str) -> Vec<String> {
+    s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
+}
+
+fn attributes(key: Key, l: &Listed) -> Vec<&str> {
+    let r = &l.record;
+    match key {
+        Key::Name => vec![r.name.as_str()],
+        Key::Description => r.description.as_deref().into_iter().collect(),
+        Key::TagKey => l.tags.iter().map(|(k, _)| k.as_str()).collect(),
+        Key::TagValue => l.tags.iter().map(|(_, v)| v.as_str()).collect(),
+        Key::PrimaryRegion => r.primary_region.as_deref().into_iter().collect(),
+        Key::OwningService => r.owning_service.as_deref().into_iter().collect(),
+        Key::All => {
+            let mut all = vec![r.name.as_str()];
+            all.extend(r.description.as_deref());
+            all.extend(l.tags.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()]));
+            all.extend(r.primary_region.as_deref());
+            all.extend(r.owning_service.as_deref());
+            all
+        }
+    }
+}
+
+fn hit(key: Key, value: &str, attrs: &[&str]) -> bool {
+    match key {
+        Key::Description => {
+            let v = value.to_lowercase();
+            attrs.iter().any(|a| a.to_lowercase().starts_with(&v))
+        }
+        Key::All => {
+            let wanted = value_words(value);
+            if wanted.is_empty() {
+                return false;
+            }
+            let have: Vec<String> = attrs.iter().flat_map(|a| attribute_words(a)).collect();
+            wanted.iter().all(|w| have.iter().any(|h| h.starts_with(w.as_str())))
+        }
+        _ => attrs.iter().any(|a| a.starts_with(value)),
+    }
+}
+
+/// Whether a secret passes every filter.
+pub(crate) fn matches(filters: &[Parsed], listed: &Listed) -> bool {
+    filters.iter().all(|f| {
+        let attrs = attributes(f.key, listed);
+        f.values.iter().any(|(negated, value)| hit(f.key, value, &attrs) != *negated)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words() {
+        assert_eq!(attribute_words("myAppDb/prod-EU_main"), ["my", "app", "db", "prod", "eu", "main"]);
+        assert_eq!(value_words("App  prod"), ["app", "prod"]);
+    }
+}

@@ -1,0 +1,293 @@
+//! GetSecretValue, BatchGetSecretValue and PutSecretValue.
+
+use super::errors::{
+    internal, invalid_next_token, invalid_parameter, marked_for_deletion, stage_not_found, stage_version_mismatch,
+    token_in_use, version_not_found,
+};
+use super::filters;
+use super::labels::Labels;
+use super::model::{
+    ApiErrorType, BatchGetSecretValueInput, BatchGetSecretValueOutput, GetSecretValueInput, GetSecretValueOutput,
+    PutSecretValueInput, PutSecretValueOutput,
+};
+use super::validate::{self, NewValue, required};
+use super::{AWSCURRENT, SecretsManager, Staged, labels_of};
+use crate::json::constraint;
+use crate::operation::SecretsManagerOperation;
+use crate::{RequestContext, RequestFacts};
+use coffer_aws::{AwsError, Timestamp};
+use coffer_store::secrets::{SecretRecord, SecretVersion};
+
+const MAX_BATCH: usize = 20;
+
+impl SecretsManager {
+    pub async fn get_secret_value(
+        &self,
+        ctx: &RequestContext,
+        input: GetSecretValueInput,
+    ) -> Result<GetSecretValueOutput, AwsError> {
+        let secret_id = required(&input.secret_id, "secretId")?;
+        validate::version_id(input.version_id.as_deref(), "versionId")?;
+        if let Some(stage) = &input.version_stage {
+            validate::stage(stage, "versionStage")?;
+        }
+        let mut keys = Vec::new();
+        if let Some(id) = input.version_id.as_deref() {
+            keys.push(("secretsmanager:VersionId", id));
+        }
+        if let Some(stage) = input.version_stage.as_deref() {
+            keys.push(("secretsmanager:VersionStage", stage));
+        }
+        let request = RequestFacts::keys(&keys);
+        let action = SecretsManagerOperation::GetSecretValue.action();
+        // By stage (the usual read), the labels and the stage's version come with the secret
+        // in one query; nothing of the value is opened before the caller is authorized.
+        let (found, staged) = match input.version_id {
+            Some(_) => (self.lookup(ctx, secret_id).await?, None),
+            None => {
+                let stage = input.version_stage.as_deref().unwrap_or(AWSCURRENT);
+                self.lookup_for_read(ctx, secret_id, stage).await?
+            }
+        };
+        let record = self.authorize_lookup(ctx, action, secret_id, found, request).await?;
+        self.read_value(ctx, &record, input.version_id.as_deref(), input.version_stage.as_deref(), staged).await
+    }
+
+    /// The value of one version of a found (and authorized) secret: by VersionId and/or
+    /// VersionStage, AWSCURRENT by default. `staged`: the labels and the stage's version,
+    /// when the lookup read them already.
+    pub(super) async fn read_value(
+        &self,
+        ctx: &RequestContext,
+        record: &SecretRecord,
+        version_id: Option<&str>,
+        version_stage: Option<&str>,
+        staged: Option<Staged>,
+    ) -> Result<GetSecretValueOutput, AwsError> {
+        if record.is_deleted() {
+            return Err(marked_for_deletion());
+        }
+        let (stages, version) = match version_id {
+            Some(id) => {
+                let stages = self.store.sm_stages(record.id).await.map_err(internal)?;
+                let version = self
+                    .store
+                    .sm_version(record.id, id)
+                    .await
+                    .map_err(internal)?
+                    .ok_or_else(|| version_not_found(id))?;
+                if let Some(stage) = version_stage
+                    && !stages.iter().any(|(s, v)| s == stage && v == id)
+                {
+                    return Err(stage_version_mismatch());
+                }
+                (stages, version)
+            }
+            None => {
+                let stage = version_stage.unwrap_or(AWSCURRENT);
+                let Staged { stages, version } = match staged {
+                    Some(staged) => staged,
+                    None => {
+                        let (stages, version) =
+                            self.store.sm_stages_with_version(record.id, stage).await.map_err(internal)?;
+                        Staged { stages, version }
+                    }
+                };
+                (stages, version.ok_or_else(|| stage_not_found(stage))?)
+            }
+        };
+        self.value_output(ctx, record, &version, &stages).await
+    }
+
+    async fn value_output(
+        &self,
+        ctx: &RequestContext,
+        record: &SecretRecord,
+        version: &SecretVersion,
+        stages: &[(String, String)],
+    ) -> Result<GetSecretValueOutput, AwsError> {
+        let (secret_string, secret_binary) = self.open_value(&ctx.scope, record, version)?;
+        self.record_access(record, version).await;
+        Ok(GetSecretValueOutput {
+            arn: record.arn(&ctx.scope),
+            name: record.name.clone(),
+            version_id: version.version_id.clone(),
+            secret_binary,
+            secret_string,
+            version_stages: labels_of(stages, &version.version_id),
+            created_date: version.created,
+        })
+    }
+
+    pub async fn batch_get_secret_value(
+        &self,
+        ctx: &RequestContext,
+        input: BatchGetSecretValueInput,
+    ) -> Result<BatchGetSecretValueOutput, AwsError> {
+        let either = || invalid_parameter("Either 'SecretIdList' or 'Filters' must be provided, but not both.");
+        let (ids, filter_list) = match (input.secret_id_list, input.filters) {
+            (Some(_), Some(_)) | (None, None) => return Err(either()),
+            (ids, filters) => (ids, filters),
+        };
+        if input.max_results.is_some() && filter_list.is_none() {
+            return Err(invalid_parameter(
+                "'Filters' not specified. 'Filters' must also be specified when 'MaxResults' is provided.",
+            ));
+        }
+        if let Some(ids) = &ids {
+            if ids.is_empty() {
+                return Err(constraint("[]", "secretIdList", "Member must have length greater than or equal to 1"));
+            }
+            if ids.len() > MAX_BATCH {
+                return Err(constraint(
+                    format!("[{}]", ids.join(", ")),
+                    "secretIdList",
+                    "Member must have length less than or equal to 20",
+                ));
+            }
+        }
+        let parsed_filters = match &filter_list {
+            Some(list) => Some(filters::parse(list)?),
+            None => None,
+        };
+        let max = validate::max_results(input.max_results, MAX_BATCH as i64, MAX_BATCH as i64)?;
+        ctx.authorize(SecretsManagerOperation::BatchGetSecretValue.action(), "*")?;
+
+        let mut values = Vec::new();
+        let mut errors = Vec::new();
+        let mut next_token = None;
+        match (ids, parsed_filters) {
+            (Some(ids), _) => {
+                for id in ids {
+                    let result = match self.authorized(ctx, SecretsManagerOperation::GetSecretValue.action(), &id).await
+                    {
+                        Ok(record) => self.read_value(ctx, &record, None, None, None).await,
+                        Err(e) => Err(e),
+                    };
+                    match result {
+                        Ok(v) => values.push(v),
+                        Err(e) if e.status >= 500 => return Err(e),
+                        Err(e) => errors.push(ApiErrorType {
+                            secret_id: id,
+                            error_code: e.code.into_owned(),
+                            message: e.message,
+                        }),
+                    }
+                }
+            }
+            (None, Some(filters)) => {
+                let after = match &input.next_token {
+                    Some(t) => Some(
+                        crate::pagination::decode("BatchGetSecretValue", t)
+                            .and_then(|a| a.parse::<i64>().ok())
+                            .ok_or_else(invalid_next_token)?,
+                    ),
+                    None => None,
+                };
+                let listing = self.listing(ctx, false).await?;
+                let matched: Vec<_> = listing
+                    .iter()
+                    .filter(|l| filters::matches(&filters, l))
+                    .filter(|l| after.is_none_or(|a| l.record.id > a))
+                    .collect();
+                let page = usize::try_from(max).unwrap_or(MAX_BATCH);
+                if matched.len() > page {
+                    next_token = Some(crate::pagination::encode(
+                        "BatchGetSecretValue",
+                        &matched[page - 1].record.id.to_string(),
+                    ));
+                }
+                for listed in matched.into_iter().take(page) {
+                    let record = &listed.record;
+                    let result = match self
+                        .authorize_on(
+                            ctx,
+                            SecretsManagerOperation::GetSecretValue.action(),
+                            record,
+                            Some(&listed.tags),
+                            RequestFacts::default(),
+                        )
+                        .await
+                    {
+                        Ok(()) => self.read_value(ctx, record, None, None, None).await,
+                        Err(e) => Err(e),
+                    };
+                    match result {
+                        Ok(v) => values.push(v),
+                        Err(e) if e.status >= 500 => return Err(e),
+                        Err(e) => errors.push(ApiErrorType {
+                            secret_id: record.name.clone(),
+                            error_code: e.code.into_owned(),
+                            message: e.message,
+                        }),
+                    }
+                }
+            }
+            (None, None) => return Err(either()),
+        }
+        Ok(BatchGetSecretValueOutput { secret_values: values, next_token, errors })
+    }
+
+    pub async fn put_secret_value(
+        &self,
+        ctx: &RequestContext,
+        input: PutSecretValueInput,
+    ) -> Result<PutSecretValueOutput, AwsError> {
+        let secret_id = required(&input.secret_id, "secretId")?;
+        validate::token(input.client_request_token.as_deref())?;
+        let value = validate::required_value(input.secret_string.as_ref(), input.secret_binary.as_ref())?;
+        if let Some(stages) = &input.version_stages {
+            validate::stages(stages)?;
+        }
+        let found = self.authorized(ctx, SecretsManagerOperation::PutSecretValue.action(), secret_id).await?;
+
+        let token = validate::token_or_uuid(input.client_request_token.as_deref());
+        let mut tx = self.store.begin().await.map_err(internal)?;
+        let record = self.lock(&mut tx, ctx, &found).await?;
+        if record.is_deleted() {
+            return Err(marked_for_deletion());
+        }
+        let mut labels = Labels::load(&mut tx, record.id).await?;
+        if let Some(existing) = tx.sm_version(record.id, &token).await.map_err(internal)? {
+            self.check_same_value(ctx, &record, &existing, &value, &token)?;
+            return Ok(PutSecretValueOutput {
+                arn: record.arn(&ctx.scope),
+                name: record.name,
+                version_stages: labels.of(&token),
+                version_id: token,
+            });
+        }
+        let now = Timestamp::now();
+        tx.sm_insert_version(&ctx.scope, &record, &token, value.kind, &value.bytes, now).await.map_err(internal)?;
+        let mut stages = input.version_stages.unwrap_or_else(|| vec![AWSCURRENT.to_owned()]);
+        // The first version of a secret always becomes AWSCURRENT.
+        if labels.holder(AWSCURRENT).is_none() && !stages.iter().any(|s| s == AWSCURRENT) {
+            stages.push(AWSCURRENT.to_owned());
+        }
+        for stage in &stages {
+            labels.attach(&mut tx, stage, &token).await?;
+        }
+        labels.prune(&mut tx).await?;
+        tx.sm_set_changed(record.id, now).await.map_err(internal)?;
+        tx.commit().await.map_err(internal)?;
+        Ok(PutSecretValueOutput {
+            arn: record.arn(&ctx.scope),
+            name: record.name,
+            version_stages: labels.of(&token),
+            version_id: token,
+        })
+    }
+
+    /// A request reusing a VersionId succeeds only with the very same value.
+    pub(super) fn check_same_value(
+        &self,
+        ctx: &RequestContext,
+        record: &SecretRecord,
+        existing: &SecretVersion,
+        value: &NewValue,
+        token: &str,
+    ) -> Result<(), AwsError> {
+        let stored = self.store.sm_open(&ctx.scope, record, existing).map_err(internal)?;
+        if value.same_as(existing.kind, &stored) { Ok(()) } else { Err(token_in_use(token, &record.arn(&ctx.scope))) }
+    }
+}

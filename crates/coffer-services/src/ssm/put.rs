@@ -1,0 +1,294 @@
+//! PutParameter.
+
+use super::errors::{already_exists, internal};
+use super::model::{PutParameterInput, PutParameterOutput};
+use super::{DEFAULT_KEY_ID, MAX_TAGS, MAX_VERSIONS, Ssm, validate_tags};
+use crate::json::{constraint, validation};
+use crate::operation::SsmOperation;
+use crate::{RequestContext, RequestFacts, RequestTags, ResourceFacts};
+use coffer_aws::secret::ExposeSecret;
+use coffer_aws::ssm_name::ParameterName;
+use coffer_aws::{AwsError, MessageKey, SecretBytes, Timestamp};
+use coffer_store::ssm::ParameterMeta;
+
+const TYPES: [&str; 3] = ["String", "StringList", "SecureString"];
+const TIERS: [&str; 3] = ["Standard", "Advanced", "Intelligent-Tiering"];
+const DATA_TYPES: [&str; 3] = ["text", "aws:ec2:image", "aws:ssm:integration"];
+const STANDARD_MAX_CHARS: usize = 4096;
+const ADVANCED_MAX_BYTES: usize = 8192;
+
+fn check_enum(value: &Option<String>, allowed: &[&str], at: &str, listed: &str) -> Result<(), AwsError> {
+    match value {
+        Some(v) if !allowed.contains(&v.as_str()) => {
+            Err(constraint(v, at, &format!("Member must satisfy enum value set: [{listed}]")))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn too_large_for_standard() -> AwsError {
+    validation(
+        "Standard tier parameters support a maximum parameter value of 4096 characters. To create a larger parameter value, upgrade the parameter to use the advanced-parameter tier. For more information, see https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html",
+    )
+}
+
+/// Checks the request alone, before anything is read.
+fn validate_request(input: &PutParameterInput) -> Result<(), AwsError> {
+    check_enum(&input.param_type, &TYPES, "type", "SecureString, StringList, String")?;
+    check_enum(&input.tier, &TIERS, "tier", "Standard, Advanced, Intelligent-Tiering")?;
+    if let Some(dt) = &input.data_type
+        && !DATA_TYPES.contains(&dt.as_str())
+    {
+        return Err(validation(format!(
+            "The following data type is not supported: {dt} (Data type names are all lowercase.)"
+        )));
+    }
+    if let Some(d) = &input.description
+        && d.chars().count() > 1024
+    {
+        return Err(constraint(d, "description", "Member must have length less than or equal to 1024"));
+    }
+    if let Some(k) = &input.key_id {
+        let ok = !k.is_empty()
+            && k.len() <= 256
+            && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '/' | '_' | '-'));
+        if !ok {
+            return Err(constraint(k, "keyId", "Member must satisfy regular expression pattern: ^([a-zA-Z0-9:/_-]+)$"));
+        }
+    }
+    if let Some(p) = &input.allowed_pattern {
+        if p.chars().count() > 1024 {
+            return Err(constraint(p, "allowedPattern", "Member must have length less than or equal to 1024"));
+        }
+        if regex::Regex::new(p).is_err() {
+            return Err(AwsError::new(
+                "InvalidAllowedPatternException",
+                MessageKey::Lower,
+                format!("The request includes an invalid regular expression: {p}"),
+            ));
+        }
+    }
+    if let Some(policies) = &input.policies
+        && !matches!(serde_json::from_str::<serde_json::Value>(policies), Ok(serde_json::Value::Array(_)))
+    {
+        return Err(AwsError::new(
+            "InvalidPolicyTypeException",
+            MessageKey::Lower,
+            "The policy is not valid JSON. Parameter policies must be a JSON array of policy objects.",
+        ));
+    }
+    if let Some(tags) = &input.tags {
+        if input.overwrite && !tags.is_empty() {
+            return Err(validation(
+                "Invalid request: tags and overwrite can't be used together. To create a parameter with tags, please remove overwrite flag. To update tags for an existing parameter, please use AddTagsToResource or RemoveTagsFromResource.",
+            ));
+        }
+        if tags.len() > MAX_TAGS {
+            return Err(super::errors::too_many_tags());
+        }
+        validate_tags(tags)?;
+    }
+    Ok(())
+}
+
+/// The metadata of the new version: the request's fields over the previous version's.
+fn merge_meta(input: &PutParameterInput, previous: Option<&ParameterMeta>) -> Result<ParameterMeta, AwsError> {
+    let param_type = match (&input.param_type, previous) {
+        (Some(t), _) => t.clone(),
+        (None, Some(prev)) => prev.param_type.clone(),
+        (None, None) => return Err(validation("A parameter type is required when you create a parameter.")),
+    };
+    if let Some(prev) = previous {
+        // SSM keeps a SecureString secure: it will not turn one into plain text or back.
+        if (prev.param_type == "SecureString") != (param_type == "SecureString") {
+            return Err(AwsError::new(
+                "HierarchyTypeMismatchException",
+                MessageKey::Lower,
+                format!(
+                    "Parameter Store doesn't support changing a parameter type from {} to {param_type}. You must create a new, unique parameter.",
+                    prev.param_type
+                ),
+            ));
+        }
+    }
+    let key_id = if param_type == "SecureString" {
+        input
+            .key_id
+            .clone()
+            .or_else(|| previous.and_then(|p| p.key_id.clone()))
+            .or_else(|| Some(DEFAULT_KEY_ID.to_owned()))
+    } else {
+        if input.key_id.is_some() {
+            return Err(validation("KeyId is required for SecureString type parameter only."));
+        }
+        None
+    };
+    let data_type =
+        input.data_type.clone().or_else(|| previous.map(|p| p.data_type.clone())).unwrap_or_else(|| "text".to_owned());
+    if data_type == "aws:ec2:image" && param_type != "String" {
+        return Err(validation("Parameters with the aws:ec2:image data type must be of type String."));
+    }
+    Ok(ParameterMeta {
+        param_type,
+        tier: previous.map(|p| p.tier.clone()).unwrap_or_else(|| "Standard".to_owned()),
+        data_type,
+        key_id,
+        description: input.description.clone().or_else(|| previous.and_then(|p| p.description.clone())),
+        allowed_pattern: input.allowed_pattern.clone().or_else(|| previous.and_then(|p| p.allowed_pattern.clone())),
+        policies: input.policies.clone().or_else(|| previous.and_then(|p| p.policies.clone())),
+    })
+}
+
+/// Picks the tier for this value and checks the value fits it.
+fn settle_tier(
+    requested: Option<&str>,
+    previous_tier: Option<&str>,
+    meta: &mut ParameterMeta,
+    value: &str,
+) -> Result<(), AwsError> {
+    let fits_standard = value.chars().count() <= STANDARD_MAX_CHARS;
+    let tier = match requested {
+        Some("Intelligent-Tiering") => {
+            if fits_standard && meta.policies.is_none() && previous_tier != Some("Advanced") {
+                "Standard"
+            } else {
+                "Advanced"
+            }
+        }
+        Some(t) => t,
+        None => previous_tier.unwrap_or("Standard"),
+    };
+    if previous_tier == Some("Advanced") && tier == "Standard" {
+        return Err(validation(
+            "This parameter uses the advanced-parameter tier. You can't downgrade a parameter from the advanced-parameter tier to the standard-parameter tier. If necessary, you can delete the advanced parameter and recreate it as a standard parameter.",
+        ));
+    }
+    if tier == "Standard" {
+        if !fits_standard {
+            return Err(too_large_for_standard());
+        }
+        if meta.policies.is_some() {
+            return Err(AwsError::new(
+                "InvalidPolicyTypeException",
+                MessageKey::Lower,
+                "Parameter policies are supported only for the advanced-parameter tier.",
+            ));
+        }
+    } else if value.len() > ADVANCED_MAX_BYTES {
+        return Err(validation("Advanced tier parameters support a maximum parameter value of 8 KB."));
+    }
+    tier.clone_into(&mut meta.tier);
+    Ok(())
+}
+
+fn check_value(meta: &ParameterMeta, value: &str) -> Result<(), AwsError> {
+    if let Some(pattern) = &meta.allowed_pattern {
+        // Java's Pattern.matches semantics: the whole value must match.
+        let anchored =
+            regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|_| validation("Invalid AllowedPattern"))?;
+        if !anchored.is_match(value) {
+            return Err(AwsError::new(
+                "ParameterPatternMismatchException",
+                MessageKey::Lower,
+                format!("Parameter value, cannot be validated against allowedPattern: {pattern}"),
+            ));
+        }
+    }
+    if meta.data_type == "aws:ec2:image" {
+        let ami = regex::Regex::new(r"^ami-([0-9a-f]{8}|[0-9a-f]{17})$").expect("static regex");
+        if !ami.is_match(value) {
+            return Err(validation(
+                "Parameter value is not a valid AMI ID for data type aws:ec2:image. Use the format ami-12345678 or ami-1234567890abcdef0.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl Ssm {
+    pub async fn put_parameter(
+        &self,
+        ctx: &RequestContext,
+        input: PutParameterInput,
+    ) -> Result<PutParameterOutput, AwsError> {
+        let name = ParameterName::parse_for_write(&input.name, &ctx.scope)?;
+        let arn = name.arn(&ctx.scope);
+        let value = input.value.as_ref().ok_or_else(|| {
+            validation("1 validation error detected: Value null at 'value' failed to satisfy constraint: Member must not be null")
+        })?;
+        let value = value.expose_secret();
+        if value.is_empty() {
+            return Err(validation(
+                "1 validation error detected: Value '' at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1.",
+            ));
+        }
+        validate_request(&input)?;
+
+        let mut tx = self.store.begin().await.map_err(internal)?;
+        // What policies may test: `ssm:Overwrite`, `ssm:Policies`, and the tags (which are
+        // `aws:RequestTag/…` for both actions, as in AWS).
+        let tags: Vec<(String, String)> =
+            input.tags.iter().flatten().map(|t| (t.key.clone(), t.value.clone())).collect();
+        let with_policies = input.policies.as_deref().is_some_and(|p| !p.is_empty());
+        let keys = [
+            ("ssm:Overwrite", if input.overwrite { "true" } else { "false" }),
+            ("ssm:Policies", if with_policies { "true" } else { "false" }),
+        ];
+        let request = RequestFacts { keys: &keys, tags: RequestTags::set(&tags) };
+        let mut record =
+            self.lock_authorized(ctx, &mut tx, &name, SsmOperation::PutParameter.action(), request).await?;
+        // Tagging on create needs its own permission, as in AWS.
+        if record.is_none() && !tags.is_empty() {
+            ctx.authorize_with(
+                SsmOperation::AddTagsToResource.action(),
+                &arn,
+                &ResourceFacts::of_request(RequestFacts::tags(request.tags)),
+            )?;
+        }
+        let previous = match &record {
+            Some(rec) => {
+                if !input.overwrite {
+                    return Err(already_exists());
+                }
+                tx.ssm_version(rec.id, rec.latest_version).await.map_err(internal)?
+            }
+            None => None,
+        };
+        let mut meta = merge_meta(&input, previous.as_ref().map(|v| &v.meta))?;
+        settle_tier(input.tier.as_deref(), previous.as_ref().map(|v| v.meta.tier.as_str()), &mut meta, value)?;
+        check_value(&meta, value)?;
+
+        let record = match record.take() {
+            Some(rec) => rec,
+            None => match tx.ssm_create(&ctx.scope, name.canonical(), name.given()).await.map_err(internal)? {
+                Some(rec) => rec,
+                // Another writer created it between our lock attempt and insert: it exists now.
+                None => return Err(already_exists()),
+            },
+        };
+        let (oldest, count) = tx.ssm_version_span(record.id).await.map_err(internal)?;
+        if count >= MAX_VERSIONS {
+            if !tx.ssm_labels_of(record.id, oldest).await.map_err(internal)?.is_empty() {
+                return Err(AwsError::new(
+                    "ParameterMaxVersionLimitExceeded",
+                    MessageKey::Lower,
+                    format!(
+                        "You attempted to create a new version of {} by calling the PutParameter API with the overwrite flag. Version {oldest}, the oldest version, can't be deleted because it has a label associated with it. Move the label to another version of the parameter, and try again.",
+                        name.given()
+                    ),
+                ));
+            }
+            tx.ssm_delete_version(record.id, oldest).await.map_err(internal)?;
+        }
+        let version = record.latest_version + 1;
+        let secret = SecretBytes::new(value.as_bytes().to_vec());
+        tx.ssm_insert_version(&ctx.scope, &record, version, &meta, Timestamp::now(), &ctx.principal_arn, &secret)
+            .await
+            .map_err(internal)?;
+        for tag in input.tags.iter().flatten() {
+            tx.ssm_put_tag(record.id, &tag.key, &tag.value).await.map_err(internal)?;
+        }
+        tx.commit().await.map_err(internal)?;
+        Ok(PutParameterOutput { version, tier: meta.tier })
+    }
+}

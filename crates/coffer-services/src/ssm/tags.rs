@@ -1,0 +1,128 @@
+//! AddTagsToResource, RemoveTagsFromResource, ListTagsForResource (ResourceType `Parameter`).
+
+use super::errors::{internal, invalid_resource_id, invalid_resource_type, too_many_tags};
+use super::model::{
+    AddTagsToResourceInput, Empty, ListTagsForResourceInput, ListTagsForResourceOutput, RemoveTagsFromResourceInput,
+    Tag,
+};
+use super::{MAX_TAGS, Ssm, validate_tags};
+use crate::json::constraint;
+use crate::operation::SsmOperation;
+use crate::{RequestContext, RequestFacts, RequestTags};
+use coffer_aws::AwsError;
+use coffer_aws::ssm_name::ParameterName;
+
+/// The resource types SSM knows; only `Parameter` is served here.
+const RESOURCE_TYPES: [&str; 8] = [
+    "Document",
+    "ManagedInstance",
+    "MaintenanceWindow",
+    "Parameter",
+    "PatchBaseline",
+    "OpsItem",
+    "OpsMetadata",
+    "Automation",
+];
+
+fn parameter_name(ctx: &RequestContext, resource_type: &str, resource_id: &str) -> Result<ParameterName, AwsError> {
+    if !RESOURCE_TYPES.contains(&resource_type) {
+        return Err(constraint(
+            resource_type,
+            "resourceType",
+            "Member must satisfy enum value set: [Document, ManagedInstance, MaintenanceWindow, Parameter, PatchBaseline, OpsItem, OpsMetadata, Automation]",
+        ));
+    }
+    if resource_type != "Parameter" {
+        return Err(invalid_resource_type());
+    }
+    ParameterName::parse_name_or_arn(resource_id, &ctx.scope).map_err(|_| invalid_resource_id())
+}
+
+impl Ssm {
+    pub async fn add_tags_to_resource(
+        &self,
+        ctx: &RequestContext,
+        input: AddTagsToResourceInput,
+    ) -> Result<Empty, AwsError> {
+        let name = parameter_name(ctx, &input.resource_type, &input.resource_id)?;
+        let tags = input.tags.unwrap_or_default();
+        if tags.is_empty() {
+            return Err(constraint("[]", "tags", "Member must have length greater than or equal to 1"));
+        }
+        validate_tags(&tags)?;
+        let pairs: Vec<(String, String)> = tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect();
+        let mut tx = self.store.begin().await.map_err(internal)?;
+        let record = self
+            .lock_authorized(
+                ctx,
+                &mut tx,
+                &name,
+                SsmOperation::AddTagsToResource.action(),
+                RequestFacts::tags(RequestTags::Set(&pairs)),
+            )
+            .await?
+            .ok_or_else(invalid_resource_id)?;
+        let existing = tx.ssm_tags(record.id).await.map_err(internal)?;
+        let added = tags
+            .iter()
+            .filter(|t| !existing.iter().any(|(k, _)| k == &t.key))
+            .map(|t| &t.key)
+            .collect::<std::collections::BTreeSet<_>>();
+        if existing.len() + added.len() > MAX_TAGS {
+            return Err(too_many_tags());
+        }
+        for tag in &tags {
+            tx.ssm_put_tag(record.id, &tag.key, &tag.value).await.map_err(internal)?;
+        }
+        tx.commit().await.map_err(internal)?;
+        Ok(Empty {})
+    }
+
+    pub async fn remove_tags_from_resource(
+        &self,
+        ctx: &RequestContext,
+        input: RemoveTagsFromResourceInput,
+    ) -> Result<Empty, AwsError> {
+        let name = parameter_name(ctx, &input.resource_type, &input.resource_id)?;
+        let keys = input.tag_keys.unwrap_or_default();
+        let mut tx = self.store.begin().await.map_err(internal)?;
+        let record = self
+            .lock_authorized(
+                ctx,
+                &mut tx,
+                &name,
+                SsmOperation::RemoveTagsFromResource.action(),
+                RequestFacts::tags(RequestTags::Removed(&keys)),
+            )
+            .await?
+            .ok_or_else(invalid_resource_id)?;
+        for key in &keys {
+            tx.ssm_remove_tag(record.id, key).await.map_err(internal)?;
+        }
+        tx.commit().await.map_err(internal)?;
+        Ok(Empty {})
+    }
+
+    pub async fn list_tags_for_resource(
+        &self,
+        ctx: &RequestContext,
+        input: ListTagsForResourceInput,
+    ) -> Result<ListTagsForResourceOutput, AwsError> {
+        let name = parameter_name(ctx, &input.resource_type, &input.resource_id)?;
+        let arn = name.arn(&ctx.scope);
+        let Some(record) = self.store.ssm_parameter(&ctx.scope, name.canonical()).await.map_err(internal)? else {
+            ctx.authorize(SsmOperation::ListTagsForResource.action(), &arn)?;
+            return Err(invalid_resource_id());
+        };
+        super::authorize_parameter(
+            ctx,
+            self.store.ssm_tags(record.id),
+            SsmOperation::ListTagsForResource.action(),
+            &arn,
+            RequestFacts::default(),
+        )
+        .await?;
+        let tags = self.store.ssm_tags(record.id).await.map_err(internal)?;
+        Ok(ListTagsForResourceOutput { tag_list: tags.into_iter().map(|(key, value)| Tag { key, value }).collect() })
+    }
+}

@@ -1,0 +1,243 @@
+//! AssumeRole: temporary credentials (`ASIA…`, a secret, a session token) for a role whose
+//! trust policy admits the caller.
+
+use super::{Sts, assume_role_denied, internal};
+use crate::RequestContext;
+use crate::context::{Principal, ResourceFacts};
+use crate::operation::StsOperation;
+use crate::query::{Params, Xml, constraint, validation};
+use coffer_aws::secret::{ExposeSecret, SecretString};
+use coffer_aws::{Arn, AwsError, Timestamp};
+use coffer_store::credentials::{generate_access_key_id, generate_secret_access_key};
+use coffer_store::iam::{NewAccessKey, PrincipalKind, generate_session_token, session_token_hash};
+
+pub const MIN_DURATION: i64 = 900;
+pub const MAX_DURATION: i64 = 43_200;
+pub const DEFAULT_DURATION: i64 = 3600;
+/// A session that assumes another role (role chaining) gets at most an hour.
+pub const CHAINED_MAX_DURATION: i64 = 3600;
+/// Expired session keys are kept this long (so their use is answered `ExpiredToken`), then
+/// purged as new sessions are made.
+const EXPIRED_SESSION_RETENTION_MS: i64 = 86_400_000;
+
+#[derive(Clone, Debug, Default)]
+pub struct AssumeRoleInput {
+    pub role_arn: String,
+    pub role_session_name: String,
+    pub duration_seconds: Option<i64>,
+    /// Session policies are refused (not silently ignored, which would hand out broader
+    /// credentials than the caller asked for).
+    pub policy: Option<String>,
+    pub policy_arns: Vec<String>,
+    /// Session tags are accepted and ignored: the session carries the role's tags only.
+    pub tags: Vec<(String, String)>,
+}
+
+impl AssumeRoleInput {
+    pub fn from_params(p: &Params) -> Result<Self, AwsError> {
+        Ok(Self {
+            role_arn: p.required("RoleArn")?.to_owned(),
+            role_session_name: p.required("RoleSessionName")?.to_owned(),
+            duration_seconds: p.integer("DurationSeconds")?,
+            policy: p.optional("Policy").map(str::to_owned),
+            policy_arns: p.structs("PolicyArns").into_iter().filter_map(|mut m| m.remove("arn")).collect(),
+            tags: p.tags("Tags"),
+        })
+    }
+}
+
+/// Temporary credentials. Debug hides the secret and the token.
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    pub access_key_id: String,
+    pub secret_access_key: SecretString,
+    pub session_token: SecretString,
+    pub expiration: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssumedRoleUser {
+    /// `<role unique id>:<session name>`
+    pub assumed_role_id: String,
+    /// `arn:<partition>:sts::<account>:assumed-role/<role>/<session>`
+    pub arn: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct AssumeRoleOutput {
+    pub credentials: Credentials,
+    pub assumed_role_user: AssumedRoleUser,
+}
+
+impl AssumeRoleOutput {
+    pub fn write(&self, x: &mut Xml) {
+        let c = &self.credentials;
+        x.node("AssumedRoleUser", |x| {
+            x.leaf("AssumedRoleId", &self.assumed_role_user.assumed_role_id).leaf("Arn", &self.assumed_role_user.arn);
+        })
+        .node("Credentials", |x| {
+            x.leaf("AccessKeyId", &c.access_key_id)
+                .leaf("SecretAccessKey", c.secret_access_key.expose_secret())
+                .leaf("SessionToken", c.session_token.expose_secret())
+                .date("Expiration", c.expiration);
+        });
+    }
+}
+
+fn validate(input: &AssumeRoleInput) -> Result<i64, AwsError> {
+    let arn_len = input.role_arn.chars().count();
+    if arn_len < 20 {
+        return Err(constraint(&input.role_arn, "roleArn", "Member must have length greater than or equal to 20"));
+    }
+    if arn_len > 2048 {
+        return Err(constraint(&input.role_arn, "roleArn", "Member must have length less than or equal to 2048"));
+    }
+    let name = &input.role_session_name;
+    let name_len = name.chars().count();
+    if name_len < 2 {
+        return Err(constraint(name, "roleSessionName", "Member must have length greater than or equal to 2"));
+    }
+    if name_len > 64 {
+        return Err(constraint(name, "roleSessionName", "Member must have length less than or equal to 64"));
+    }
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)) {
+        return Err(constraint(
+            name,
+            "roleSessionName",
+            "Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+        ));
+    }
+    let duration = input.duration_seconds.unwrap_or(DEFAULT_DURATION);
+    if duration < MIN_DURATION {
+        return Err(constraint(duration, "durationSeconds", "Member must have value greater than or equal to 900"));
+    }
+    if duration > MAX_DURATION {
+        return Err(constraint(duration, "durationSeconds", "Member must have value less than or equal to 43200"));
+    }
+    if input.policy.is_some() || !input.policy_arns.is_empty() {
+        return Err(validation(
+            "Session policies (Policy, PolicyArns) are not supported by this server; assume the role without them.",
+        ));
+    }
+    Ok(duration)
+}
+
+/// `role/<path…>/<name>` → (`/<path…>/`, `<name>`).
+fn split_role_resource(resource: &str) -> Option<(String, &str)> {
+    let rest = resource.strip_prefix("role/")?;
+    let (dirs, name) = match rest.rsplit_once('/') {
+        Some((dirs, name)) => (format!("/{dirs}/"), name),
+        None => ("/".to_owned(), rest),
+    };
+    (!name.is_empty()).then_some((dirs, name))
+}
+
+impl Sts {
+    pub async fn assume_role(
+        &self,
+        ctx: &RequestContext,
+        input: AssumeRoleInput,
+    ) -> Result<AssumeRoleOutput, AwsError> {
+        let duration = validate(&input)?;
+        if !input.tags.is_empty() {
+            tracing::debug!(count = input.tags.len(), "AssumeRole: session tags ignored");
+        }
+        let caller = ctx.principal_arn.as_str();
+        let denied = || assume_role_denied(caller, &input.role_arn);
+        // FIXME(compat): AWS refuses AssumeRole from root credentials ("Roles may not be assumed
+        // by root accounts."). Coffer lets its root assume a role whose trust policy admits the
+        // account, so a one-person setup can run `coffer run` as an environment's execution role
+        // without first creating an IAM user.
+        let arn = Arn::parse(&input.role_arn).map_err(|_| validation("Request ARN is invalid"))?;
+        let identity_denied = |e: AwsError| {
+            if e.code == "AccessDeniedException" || e.code == "AccessDenied" { denied() } else { e }
+        };
+        // A role that does not exist is denied like one whose trust policy refuses, as in AWS.
+        let role = match (arn.service, split_role_resource(arn.resource)) {
+            ("iam", Some((path, name))) => self
+                .store
+                .iam_principal(arn.account, PrincipalKind::Role, name)
+                .await
+                .map_err(internal)?
+                .filter(|r| r.path == path),
+            _ => None,
+        };
+        let Some(role) = role else {
+            ctx.authorize(StsOperation::AssumeRole.action(), &input.role_arn).map_err(identity_denied)?;
+            return Err(denied());
+        };
+        // Identity policies may test the role's tags (`aws:ResourceTag/…`).
+        let tags =
+            if ctx.needs_resource_facts() { self.store.iam_tags(role.id).await.map_err(internal)? } else { Vec::new() };
+        let facts = ResourceFacts { tags: &tags, ..ResourceFacts::default() };
+        ctx.authorize_with(StsOperation::AssumeRole.action(), &input.role_arn, &facts).map_err(identity_denied)?;
+        if !super::trust::admits(role.trust_policy.as_deref().unwrap_or(""), caller) {
+            return Err(denied());
+        }
+        let max = role.max_session_seconds.unwrap_or(DEFAULT_DURATION);
+        if matches!(ctx.principal, Principal::AssumedRole { .. })
+            && input.duration_seconds.is_some()
+            && duration > CHAINED_MAX_DURATION
+        {
+            return Err(validation(
+                "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+            ));
+        }
+        if duration > max {
+            return Err(validation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role."));
+        }
+
+        let access_key_id = generate_access_key_id("ASIA");
+        let secret_access_key = generate_secret_access_key();
+        let session_token = generate_session_token().map_err(internal)?;
+        let now = Timestamp::now();
+        let expiration = Timestamp(now.millis() + duration * 1000);
+        let mut tx = self.store.begin().await.map_err(internal)?;
+        // The role must still exist when its session is recorded.
+        let role = tx
+            .iam_lock_principal(&role.account, PrincipalKind::Role, &role.name)
+            .await
+            .map_err(internal)?
+            .filter(|r| r.id == role.id)
+            .ok_or_else(denied)?;
+        tx.iam_purge_sessions(Timestamp(now.millis() - EXPIRED_SESSION_RETENTION_MS)).await.map_err(internal)?;
+        tx.iam_insert_access_key(&NewAccessKey {
+            account: &role.account,
+            access_key_id: &access_key_id,
+            principal_id: Some(role.id),
+            status: "Active",
+            created: now,
+            secret_access_key: &secret_access_key,
+            expires: Some(expiration),
+            session_token_hash: Some(&session_token_hash(session_token.expose_secret())),
+            session_name: Some(&input.role_session_name),
+        })
+        .await
+        .map_err(internal)?;
+        tx.commit().await.map_err(internal)?;
+        tracing::info!(access_key_id = %access_key_id, role = %role.arn, session = %input.role_session_name, "assumed role");
+        Ok(AssumeRoleOutput {
+            credentials: Credentials { access_key_id, secret_access_key, session_token, expiration },
+            assumed_role_user: AssumedRoleUser {
+                assumed_role_id: format!("{}:{}", role.unique_id, input.role_session_name),
+                arn: format!(
+                    "arn:{}:sts::{}:assumed-role/{}/{}",
+                    arn.partition, role.account, role.name, input.role_session_name
+                ),
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_role_paths() {
+        assert_eq!(split_role_resource("role/r"), Some(("/".to_owned(), "r")));
+        assert_eq!(split_role_resource("role/a/b/r"), Some(("/a/b/".to_owned(), "r")));
+        assert_eq!(split_role_resource("role/"), None);
+        assert_eq!(split_role_resource("user/u"), None);
+    }
+}
