@@ -3,7 +3,7 @@
 
 use crate::service_error;
 use async_trait::async_trait;
-use coffer_aws::{AwsError, Scope};
+use coffer_aws::Scope;
 use coffer_client::{Backend, ClientError, Identity, NewParameter, NewRole, Parameter, ParameterInfo, Role, Tag};
 use coffer_services::audit::{AuditLines, Auditor};
 use coffer_services::iam::model::{
@@ -15,7 +15,7 @@ use coffer_services::ssm::model::{
     self as ssm_model, AddTagsToResourceInput, DeleteParameterInput, DescribeParametersInput, GetParameterInput,
     GetParametersByPathInput, ListTagsForResourceInput, ParameterStringFilter, PutParameterInput,
 };
-use coffer_services::{RequestContext, Services};
+use coffer_services::{OpResult, RequestContext, Services};
 use coffer_store::Store;
 use std::fmt;
 use std::sync::Mutex;
@@ -66,9 +66,9 @@ impl EmbeddedBackend {
     }
 
     /// Records one call, as the server records a request, and hands its result on.
-    fn finish<T>(&self, call: Invocation, result: Result<T, AwsError>) -> Result<T, ClientError> {
+    fn finish<T>(&self, call: Invocation, result: OpResult<T>) -> Result<T, ClientError> {
         let request_id = call.ctx().request_id.clone();
-        let event = call.finish(&self.origin, result.as_ref().err());
+        let (result, event) = call.finish(&self.origin, result);
         if let Ok(guard) = self.auditor.lock()
             && let Some(auditor) = guard.as_ref()
         {

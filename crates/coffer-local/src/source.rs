@@ -3,7 +3,7 @@
 
 use crate::service_error;
 use async_trait::async_trait;
-use coffer_aws::{AwsError, Scope};
+use coffer_aws::Scope;
 use coffer_client::{ClientError, FetchedParameters, FetchedSecret, SecretSource, Tags, parameter_name_of};
 use coffer_copilot::ecs::asm::SmParams;
 use coffer_copilot::ecs::ssm::SsmParameter;
@@ -12,7 +12,7 @@ use coffer_services::invoke::{Invocation, Origin};
 use coffer_services::operation::{Operation, SecretsManagerOperation, SsmOperation};
 use coffer_services::secretsmanager::model::{GetSecretValueInput, SecretIdInput};
 use coffer_services::ssm::model::{GetParametersInput, ListTagsForResourceInput};
-use coffer_services::{Principal, Services};
+use coffer_services::{OpResult, Principal, Services};
 use coffer_store::audit::AuditEvent;
 use coffer_store::iam::PrincipalKind;
 use coffer_store::{Store, StoreError};
@@ -110,9 +110,9 @@ impl EmbeddedSource {
     }
 
     /// Records one call, as the server records a request, and hands its result on.
-    fn finish<T>(&self, call: Invocation, result: Result<T, AwsError>) -> Result<T, ClientError> {
+    fn finish<T>(&self, call: Invocation, result: OpResult<T>) -> Result<T, ClientError> {
         let request_id = call.ctx().request_id.clone();
-        let event = call.finish(&self.origin, result.as_ref().err());
+        let (result, event) = call.finish(&self.origin, result);
         if let Ok(mut events) = self.events.lock() {
             events.push(event);
         }

@@ -64,29 +64,89 @@ impl Evaluation<'_> {
         self.decision == Decision::Allow
     }
 
-    /// The message AWS puts in `AccessDenied`/`AccessDeniedException`, or `None` if allowed:
-    /// `User: <arn> is not authorized to perform: <action> on resource: <arn> because no
-    /// identity-based policy allows the <action> action` (or `with an explicit deny in an
-    /// identity-based policy` / `in a resource-based policy`).
-    pub fn access_denied_message(&self, ctx: &RequestContext) -> Option<String> {
+    /// Why the request was refused, or `None` if allowed.
+    pub fn denial(&self, ctx: &RequestContext) -> Option<Denial> {
+        let reason = match (self.decision, self.decided_by.map(|s| s.source)) {
+            (Decision::Allow, _) => return None,
+            (Decision::ExplicitDeny, Some(PolicySource::Identity(_))) => DenialReason::ExplicitIdentityDeny,
+            (Decision::ExplicitDeny, _) => DenialReason::ExplicitResourceDeny,
+            // STS says no more than this for a role it will not let the caller assume.
+            (Decision::ImplicitDeny, _) if ctx.action().eq_ignore_ascii_case("sts:AssumeRole") => {
+                DenialReason::Unstated
+            }
+            (Decision::ImplicitDeny, _) => DenialReason::NoIdentityAllow,
+        };
         let who = match ctx.principal() {
             Principal::Aws(arn) => arn.as_str(),
             Principal::Service(name) | Principal::Federated(name) => name.as_str(),
             Principal::Anonymous => "anonymous",
         };
-        let head =
-            format!("User: {who} is not authorized to perform: {} on resource: {}", ctx.action(), ctx.resource());
-        match (self.decision, self.decided_by.map(|s| s.source)) {
-            (Decision::Allow, _) => None,
-            (Decision::ExplicitDeny, Some(PolicySource::Identity(_))) => {
-                Some(format!("{head} with an explicit deny in an identity-based policy"))
-            }
-            (Decision::ExplicitDeny, _) => Some(format!("{head} with an explicit deny in a resource-based policy")),
-            // STS says no more than this for a role it will not let the caller assume.
-            (Decision::ImplicitDeny, _) if ctx.action().eq_ignore_ascii_case("sts:AssumeRole") => Some(head),
-            (Decision::ImplicitDeny, _) => {
-                Some(format!("{head} because no identity-based policy allows the {} action", ctx.action()))
-            }
+        Some(Denial {
+            principal: who.to_owned(),
+            action: ctx.action().to_owned(),
+            resource: ctx.resource().to_owned(),
+            reason,
+        })
+    }
+
+    /// The message AWS puts in `AccessDenied`/`AccessDeniedException`, or `None` if allowed
+    /// (see [`Denial`]).
+    pub fn access_denied_message(&self, ctx: &RequestContext) -> Option<String> {
+        self.denial(ctx).map(|d| d.to_string())
+    }
+}
+
+/// A refused request, as AWS words it: `User: <arn> is not authorized to perform: <action> on
+/// resource: <arn> because no identity-based policy allows the <action> action` (or `with an
+/// explicit deny in an identity-based policy` / `in a resource-based policy`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Denial {
+    pub principal: String,
+    pub action: String,
+    /// The resource as the message names it (the ARN evaluated, unless renamed with
+    /// [`Denial::naming`]).
+    pub resource: String,
+    pub reason: DenialReason,
+}
+
+/// What decided a [`Denial`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DenialReason {
+    /// No identity-based policy allows the action.
+    NoIdentityAllow,
+    ExplicitIdentityDeny,
+    ExplicitResourceDeny,
+    /// Nothing said beyond "not authorized" (STS AssumeRole).
+    Unstated,
+}
+
+impl Denial {
+    /// A request no policy allowed.
+    pub fn implicit(principal: &str, action: &str, resource: &str) -> Self {
+        Self {
+            principal: principal.to_owned(),
+            action: action.to_owned(),
+            resource: resource.to_owned(),
+            reason: DenialReason::NoIdentityAllow,
+        }
+    }
+
+    /// The same denial naming the resource as the caller did (Secrets Manager evaluates a
+    /// secret's full ARN but names it as called: `… on resource: mysql`).
+    pub fn naming(self, resource: &str) -> Self {
+        Self { resource: resource.to_owned(), ..self }
+    }
+}
+
+impl fmt::Display for Denial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self { principal, action, resource, reason } = self;
+        write!(f, "User: {principal} is not authorized to perform: {action} on resource: {resource}")?;
+        match reason {
+            DenialReason::NoIdentityAllow => write!(f, " because no identity-based policy allows the {action} action"),
+            DenialReason::ExplicitIdentityDeny => f.write_str(" with an explicit deny in an identity-based policy"),
+            DenialReason::ExplicitResourceDeny => f.write_str(" with an explicit deny in a resource-based policy"),
+            DenialReason::Unstated => Ok(()),
         }
     }
 }

@@ -34,5 +34,7 @@ pub use condition::{ConditionOperator, SetQualifier};
 pub use context::{Principal, RequestContext};
 pub use document::{Effect, Policy, PolicyKind, PolicyVersion, Statement};
 pub use error::PolicyError;
-pub use eval::{Decision, Evaluation, PolicySource, StatementRef, evaluate, evaluate_assume_role};
+pub use eval::{
+    Decision, Denial, DenialReason, Evaluation, PolicySource, StatementRef, evaluate, evaluate_assume_role,
+};
 pub use glob::{wildcard_match, wildcard_match_ignore_case};

@@ -225,8 +225,7 @@ pub async fn handle(
                     Some(op) => {
                         let call = Invocation::new(ctx, op);
                         let result = state.services.call(op, call.ctx(), &body).await;
-                        let event = call.finish(&origin, result.as_ref().err());
-                        (result, event)
+                        call.finish(&origin, result)
                     }
                 }
             }

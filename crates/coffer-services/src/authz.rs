@@ -2,8 +2,8 @@
 //! one, its resource policy, evaluated by `coffer_policy` as AWS evaluates them.
 
 use crate::context::{Authorizer, Principal, RequestContext, RequestTags, ResourceFacts};
-use coffer_aws::{AwsError, MessageKey, Scope, Timestamp};
-use coffer_policy::{self as policy, Policy, evaluate};
+use coffer_aws::{Scope, Timestamp};
+use coffer_policy::{self as policy, Denial, Policy, evaluate};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -61,7 +61,7 @@ impl PolicyAuthorizer {
 }
 
 impl Authorizer for PolicyAuthorizer {
-    fn authorize(&self, action: &str, resource: &str, facts: &ResourceFacts<'_>) -> Result<(), AwsError> {
+    fn authorize(&self, action: &str, resource: &str, facts: &ResourceFacts<'_>) -> Result<(), Denial> {
         let mut request = policy::RequestContext::new(action, resource)
             .with_principal(self.principal.clone())
             .with_principal_tags(self.principal_tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -85,13 +85,9 @@ impl Authorizer for PolicyAuthorizer {
             return Ok(());
         }
         tracing::info!(action, resource, decision = %evaluation, "access denied");
-        let message = evaluation.access_denied_message(&request).unwrap_or_else(|| {
-            format!(
-                "User: {} is not authorized to perform: {action} on resource: {resource}",
-                self.principal.arn().unwrap_or("")
-            )
-        });
-        Err(AwsError::new("AccessDeniedException", MessageKey::Upper, message))
+        Err(evaluation
+            .denial(&request)
+            .unwrap_or_else(|| Denial::implicit(self.principal.arn().unwrap_or(""), action, resource)))
     }
 }
 

@@ -1,6 +1,7 @@
 //! Who is asking, where, and whether they may.
 
-use coffer_aws::{AwsError, MessageKey, Scope};
+use coffer_aws::Scope;
+use coffer_policy::Denial;
 use std::sync::{Arc, Mutex};
 
 /// What policies may condition on besides the action and the resource ARN: the resource's
@@ -60,7 +61,7 @@ impl<'a> RequestTags<'a> {
 
 /// Decides whether the caller may perform `action` on `resource`.
 pub trait Authorizer: Send + Sync + std::fmt::Debug {
-    fn authorize(&self, action: &str, resource: &str, facts: &ResourceFacts<'_>) -> Result<(), AwsError>;
+    fn authorize(&self, action: &str, resource: &str, facts: &ResourceFacts<'_>) -> Result<(), Denial>;
 
     /// Whether decisions can depend on resource facts; when not, operations skip loading them.
     fn uses_resource_facts(&self) -> bool {
@@ -73,7 +74,7 @@ pub trait Authorizer: Send + Sync + std::fmt::Debug {
 pub struct RootAuthorizer;
 
 impl Authorizer for RootAuthorizer {
-    fn authorize(&self, _: &str, _: &str, _: &ResourceFacts<'_>) -> Result<(), AwsError> {
+    fn authorize(&self, _: &str, _: &str, _: &ResourceFacts<'_>) -> Result<(), Denial> {
         Ok(())
     }
 
@@ -186,12 +187,12 @@ impl RequestContext {
     }
 
     /// Authorizes an action on a resource that has no tags or policy (yet).
-    pub fn authorize(&self, action: &str, resource: &str) -> Result<(), AwsError> {
+    pub fn authorize(&self, action: &str, resource: &str) -> Result<(), Denial> {
         self.authorize_with(action, resource, &ResourceFacts::default())
     }
 
     /// Authorizes an action on an existing resource, with what policies may test about it.
-    pub fn authorize_with(&self, action: &str, resource: &str, facts: &ResourceFacts<'_>) -> Result<(), AwsError> {
+    pub fn authorize_with(&self, action: &str, resource: &str, facts: &ResourceFacts<'_>) -> Result<(), Denial> {
         if let Ok(mut seen) = self.resources.lock()
             && !seen.iter().any(|r| r == resource)
         {
@@ -209,15 +210,4 @@ impl RequestContext {
     pub fn into_resources(self) -> Vec<String> {
         self.resources.into_inner().unwrap_or_else(|e| e.into_inner())
     }
-}
-
-/// The message AWS uses when no policy allows an action.
-pub fn access_denied(principal_arn: &str, action: &str, resource: &str) -> AwsError {
-    AwsError::new(
-        "AccessDeniedException",
-        MessageKey::Upper,
-        format!(
-            "User: {principal_arn} is not authorized to perform: {action} on resource: {resource} because no identity-based policy allows the {action} action"
-        ),
-    )
 }

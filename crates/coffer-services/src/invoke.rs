@@ -3,6 +3,7 @@
 //! audit event that records it.
 
 use crate::RequestContext;
+use crate::error::OpResult;
 use crate::operation::{Operation, Service};
 use coffer_aws::{AwsError, Timestamp};
 use coffer_store::audit::AuditEvent;
@@ -42,22 +43,25 @@ impl Invocation {
         self.operation
     }
 
-    /// Ends the call: its audit event — who, what, on which resources it was authorized, and
-    /// the error code. Never a value.
-    pub fn finish(self, origin: &Origin, error: Option<&AwsError>) -> AuditEvent {
+    /// Ends the call: its result with any error as the service answers it on the wire, and
+    /// its audit event — who, what, on which resources it was authorized, and the error code.
+    /// Never a value.
+    pub fn finish<T>(self, origin: &Origin, result: OpResult<T>) -> (Result<T, AwsError>, AuditEvent) {
         let Self { ctx, operation } = self;
+        let result = result.map_err(|e| e.into_aws(operation.service()));
         let caller =
             Caller { principal_arn: Some(ctx.principal_arn.clone()), access_key_id: ctx.access_key_id.clone() };
         let request_id = ctx.request_id.clone();
         let (account, region) = (ctx.scope.account.clone(), ctx.scope.region.clone());
         let resources = ctx.into_resources();
-        audit_event(
+        let event = audit_event(
             Request { request_id, account, region, service: operation.service(), name: operation.name() },
             caller,
             origin,
             resources,
-            error,
-        )
+            result.as_ref().err(),
+        );
+        (result, event)
     }
 }
 

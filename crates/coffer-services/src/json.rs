@@ -18,13 +18,13 @@ pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, AwsError> {
     })
 }
 
-pub fn encode<T: Serialize>(output: &T) -> Result<Vec<u8>, AwsError> {
-    serde_json::to_vec(output).map_err(|_| internal("InternalFailure"))
-}
-
-/// An internal error with no detail for the client (details go to the log, with the request id).
-pub fn internal(code: &'static str) -> AwsError {
-    AwsError::new(code, MessageKey::Upper, "An internal error occurred.").with_status(500)
+/// Encodes an operation's output shape. Output shapes hold strings, numbers and maps with
+/// string keys only, so this cannot fail in practice; if it did, it is the JSON protocol's
+/// generic `InternalFailure`.
+pub fn encode<T: Serialize>(output: &T) -> Result<Vec<u8>, crate::OpError> {
+    serde_json::to_vec(output).map_err(|_| {
+        AwsError::new("InternalFailure", MessageKey::Upper, "An internal error occurred.").with_status(500).into()
+    })
 }
 
 /// `N validation error(s) detected: ...` as AWS phrases constraint violations.

@@ -15,6 +15,7 @@
 pub mod audit;
 pub mod authz;
 pub mod context;
+pub mod error;
 pub mod iam;
 pub mod invoke;
 pub mod json;
@@ -26,7 +27,9 @@ pub mod ssm;
 pub mod sts;
 
 pub use coffer_aws::AwsError;
+pub use coffer_policy::Denial;
 pub use context::{Authorizer, Principal, RequestContext, RequestFacts, RequestTags, ResourceFacts, RootAuthorizer};
+pub use error::{OpError, OpResult};
 pub use operation::{Operation, Service};
 
 use coffer_store::Store;
@@ -52,7 +55,7 @@ impl Services {
 
     /// Runs `op` on a request body in its service's protocol (a JSON document for SSM and
     /// Secrets Manager, form parameters for IAM and STS) and returns the response body.
-    pub async fn call(&self, op: Operation, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    pub async fn call(&self, op: Operation, ctx: &RequestContext, body: &[u8]) -> OpResult<Vec<u8>> {
         match op {
             Operation::Ssm(op) => self.ssm.call(op, ctx, body).await,
             Operation::SecretsManager(op) => self.secrets_manager.call(op, ctx, body).await,

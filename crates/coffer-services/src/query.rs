@@ -327,16 +327,6 @@ pub fn error_xml_ns(namespace: &str, err: &AwsError, request_id: &str, sender_fa
     x.into_string()
 }
 
-/// The Query services' form of an authorizer's denial: code `AccessDenied`, HTTP 403 (the
-/// JSON services say `AccessDeniedException`). Other errors pass through.
-pub fn access_denied_code(err: AwsError) -> AwsError {
-    if err.code == "AccessDeniedException" || err.code == "AccessDenied" {
-        AwsError { code: "AccessDenied".into(), status: 403, key: MessageKey::Upper, ..err }
-    } else {
-        err
-    }
-}
-
 /// `InvalidAction` for an action the service does not implement.
 pub fn invalid_action(action: &str, version: &str) -> AwsError {
     AwsError::new(
@@ -444,15 +434,5 @@ mod tests {
         assert_eq!(escape("\"'<>&\u{1}\t"), "&quot;&apos;&lt;&gt;&amp;\t");
         assert_eq!(url_encode("{\"a\": [1]}~-_."), "%7B%22a%22%3A%20%5B1%5D%7D~-_.");
         assert_eq!(url_encode("é"), "%C3%A9");
-    }
-
-    #[test]
-    fn maps_denials_to_query_code() {
-        let denied = crate::context::access_denied("arn:aws:iam::1:user/u", "iam:GetUser", "arn:aws:iam::1:user/v");
-        let mapped = access_denied_code(denied.clone());
-        assert_eq!((mapped.code.as_ref(), mapped.status), ("AccessDenied", 403));
-        assert_eq!(mapped.message, denied.message);
-        let other = access_denied_code(validation("x"));
-        assert_eq!(other.code, "ValidationError");
     }
 }

@@ -1,14 +1,14 @@
 //! IAM and STS over the Query protocol, in process, on a temporary SQLite store: every
 //! action's success and error paths, checked on the XML elements, codes and statuses AWS uses.
 
+use coffer_aws::Scope;
 use coffer_aws::secret::ExposeSecret;
-use coffer_aws::{MessageKey, Scope};
 use coffer_services::context::ResourceFacts;
 use coffer_services::iam::Iam;
 use coffer_services::operation::{IamOperation, StsOperation};
 use coffer_services::query::Params;
 use coffer_services::sts::Sts;
-use coffer_services::{Authorizer, AwsError, Principal, RequestContext};
+use coffer_services::{Authorizer, AwsError, Denial, Principal, RequestContext, Service};
 use coffer_store::iam::{PrincipalKind, session_token_hash};
 use coffer_store::{Keyring, MasterKey, Store, StoreOptions};
 use sqlx::any::install_default_drivers;
@@ -103,7 +103,7 @@ impl Env {
     async fn iam(&self, ctx: &RequestContext, pairs: &[(&str, &str)]) -> Result<String, AwsError> {
         let p = params(pairs);
         let op = IamOperation::from_name(p.action().unwrap()).expect("an IAM operation");
-        self.iam.call(op, ctx, &p).await
+        self.iam.call(op, ctx, &p).await.map_err(|e| e.into_aws(Service::Iam))
     }
 
     async fn iam_ok(&self, pairs: &[(&str, &str)]) -> String {
@@ -113,7 +113,7 @@ impl Env {
     async fn sts(&self, ctx: &RequestContext, pairs: &[(&str, &str)]) -> Result<String, AwsError> {
         let p = params(pairs);
         let op = StsOperation::from_name(p.action().unwrap()).expect("an STS operation");
-        self.sts.call(op, ctx, &p).await
+        self.sts.call(op, ctx, &p).await.map_err(|e| e.into_aws(Service::Sts))
     }
 
     /// A context signed by user `name` (created if missing).
@@ -804,8 +804,8 @@ async fn denials() {
         #[derive(Debug)]
         struct DenyAll;
         impl Authorizer for DenyAll {
-            fn authorize(&self, action: &str, resource: &str, _: &ResourceFacts<'_>) -> Result<(), AwsError> {
-                Err(coffer_services::context::access_denied("arn:aws:iam::000000000000:root", action, resource))
+            fn authorize(&self, action: &str, resource: &str, _: &ResourceFacts<'_>) -> Result<(), Denial> {
+                Err(Denial::implicit("arn:aws:iam::000000000000:root", action, resource))
             }
         }
         let denied = root().with_authorizer(Arc::new(DenyAll));
@@ -1124,12 +1124,8 @@ async fn sts_decides_trust_with_the_policy_engine() {
     #[derive(Debug)]
     struct DenyAssume;
     impl Authorizer for DenyAssume {
-        fn authorize(&self, action: &str, _: &str, _: &ResourceFacts<'_>) -> Result<(), AwsError> {
-            if action == "sts:AssumeRole" {
-                Err(AwsError::new("AccessDeniedException", MessageKey::Upper, "no").with_status(400))
-            } else {
-                Ok(())
-            }
+        fn authorize(&self, action: &str, resource: &str, _: &ResourceFacts<'_>) -> Result<(), Denial> {
+            if action == "sts:AssumeRole" { Err(Denial::implicit("someone", action, resource)) } else { Ok(()) }
         }
     }
     let denied = jo.with_authorizer(Arc::new(DenyAssume));

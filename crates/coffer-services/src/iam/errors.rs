@@ -1,7 +1,6 @@
 //! IAM's errors, with the codes, HTTP statuses and texts AWS uses.
 
 use coffer_aws::{AwsError, MessageKey};
-use coffer_store::StoreError;
 
 fn error(code: &'static str, status: u16, message: impl Into<String>) -> AwsError {
     AwsError::new(code, MessageKey::Upper, message).with_status(status)
@@ -83,10 +82,4 @@ pub fn invalid_marker() -> AwsError {
 /// IAM's internal error (`ServiceFailure`, 500), without detail for the client.
 pub fn service_failure() -> AwsError {
     error("ServiceFailure", 500, "An internal error occurred.")
-}
-
-/// A store failure: logged with its cause, reported to the client without detail.
-pub fn internal(err: StoreError) -> AwsError {
-    tracing::error!(error = %err, "store failure");
-    service_failure()
 }

@@ -6,13 +6,14 @@ use super::model::{
     ListAccessKeysInput, ListAccessKeysOutput,
 };
 use super::{
-    Iam, MAX_ACCESS_KEYS_PER_USER, authorize, caller_user_name, check_length, check_name, finish_page, internal,
-    no_such_access_key, no_such_user, page, quota, root_arn,
+    Iam, MAX_ACCESS_KEYS_PER_USER, caller_user_name, check_length, check_name, finish_page, no_such_access_key,
+    no_such_user, page, quota, root_arn,
 };
 use crate::RequestContext;
+use crate::error::OpResult;
 use crate::operation::IamOperation;
 use crate::query::constraint;
-use coffer_aws::{AwsError, Timestamp};
+use coffer_aws::Timestamp;
 use coffer_store::credentials::{generate_access_key_id, generate_secret_access_key};
 use coffer_store::iam::{NewAccessKey, PrincipalKind, PrincipalRecord};
 
@@ -40,7 +41,7 @@ impl Owner {
 
 impl Iam {
     /// The named user, or without a name the caller (a user, or the root); authorized.
-    async fn key_owner(&self, ctx: &RequestContext, user_name: Option<&str>, action: &str) -> Result<Owner, AwsError> {
+    async fn key_owner(&self, ctx: &RequestContext, user_name: Option<&str>, action: &str) -> OpResult<Owner> {
         let name = match user_name {
             Some(name) => {
                 check_name(name, "userName", 128)?;
@@ -50,7 +51,7 @@ impl Iam {
         };
         match name {
             None => {
-                authorize(ctx, action, &root_arn(ctx))?;
+                ctx.authorize(action, &root_arn(ctx))?;
                 Ok(Owner::Root)
             }
             Some(name) => {
@@ -64,22 +65,21 @@ impl Iam {
         &self,
         ctx: &RequestContext,
         input: CreateAccessKeyInput,
-    ) -> Result<CreateAccessKeyOutput, AwsError> {
+    ) -> OpResult<CreateAccessKeyOutput> {
         let owner = self.key_owner(ctx, input.user_name.as_deref(), IamOperation::CreateAccessKey.action()).await?;
-        let mut tx = self.store.begin().await.map_err(internal)?;
+        let mut tx = self.store.begin().await?;
         let owner = match owner {
             Owner::Root => Owner::Root,
             // Locks the user, so two concurrent creations cannot both pass the quota check.
             Owner::User(u) => Owner::User(Box::new(
                 tx.iam_lock_principal(&ctx.scope.account, PrincipalKind::User, &u.name)
-                    .await
-                    .map_err(internal)?
+                    .await?
                     .ok_or_else(|| no_such_user(&u.name))?,
             )),
         };
-        let count = tx.iam_count_access_keys(&ctx.scope.account, owner.principal_id()).await.map_err(internal)?;
+        let count = tx.iam_count_access_keys(&ctx.scope.account, owner.principal_id()).await?;
         if count >= i64::try_from(MAX_ACCESS_KEYS_PER_USER).unwrap_or(i64::MAX) {
-            return Err(quota("AccessKeysPerUser", MAX_ACCESS_KEYS_PER_USER));
+            return Err(quota("AccessKeysPerUser", MAX_ACCESS_KEYS_PER_USER).into());
         }
         let access_key_id = generate_access_key_id("AKIA");
         let secret_access_key = generate_secret_access_key();
@@ -95,9 +95,8 @@ impl Iam {
             session_token_hash: None,
             session_name: None,
         })
-        .await
-        .map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
+        .await?;
+        tx.commit().await?;
         tracing::info!(access_key_id = %access_key_id, user = ?owner.user_name(), "created access key");
         Ok(CreateAccessKeyOutput {
             access_key: AccessKey {
@@ -114,15 +113,12 @@ impl Iam {
         &self,
         ctx: &RequestContext,
         input: ListAccessKeysInput,
-    ) -> Result<ListAccessKeysOutput, AwsError> {
+    ) -> OpResult<ListAccessKeysOutput> {
         let owner = self.key_owner(ctx, input.user_name.as_deref(), IamOperation::ListAccessKeys.action()).await?;
-        let (max, after) = page("ListAccessKeys", &input.paging)?;
-        let keys = self
-            .store
-            .iam_access_keys(&ctx.scope.account, owner.principal_id(), after.as_deref(), max + 1)
-            .await
-            .map_err(internal)?;
-        let (keys, marker) = finish_page("ListAccessKeys", keys, max, |k| k.access_key_id.as_str());
+        let (max, after) = page(IamOperation::ListAccessKeys, &input.paging)?;
+        let keys =
+            self.store.iam_access_keys(&ctx.scope.account, owner.principal_id(), after.as_deref(), max + 1).await?;
+        let (keys, marker) = finish_page(IamOperation::ListAccessKeys, keys, max, |k| k.access_key_id.as_str());
         let user_name = owner.user_name();
         let access_key_metadata = keys
             .into_iter()
@@ -136,24 +132,22 @@ impl Iam {
         Ok(ListAccessKeysOutput { user_name, access_key_metadata, marker })
     }
 
-    pub async fn delete_access_key(&self, ctx: &RequestContext, input: DeleteAccessKeyInput) -> Result<(), AwsError> {
+    pub async fn delete_access_key(&self, ctx: &RequestContext, input: DeleteAccessKeyInput) -> OpResult<()> {
         check_length(&input.access_key_id, "accessKeyId", 16, 128)?;
         if !input.access_key_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return Err(constraint(
                 &input.access_key_id,
                 "accessKeyId",
                 "Member must satisfy regular expression pattern: [\\w]+",
-            ));
+            )
+            .into());
         }
         let owner = self.key_owner(ctx, input.user_name.as_deref(), IamOperation::DeleteAccessKey.action()).await?;
-        let mut tx = self.store.begin().await.map_err(internal)?;
-        let deleted = tx
-            .iam_delete_access_key(&ctx.scope.account, owner.principal_id(), &input.access_key_id)
-            .await
-            .map_err(internal)?;
+        let mut tx = self.store.begin().await?;
+        let deleted = tx.iam_delete_access_key(&ctx.scope.account, owner.principal_id(), &input.access_key_id).await?;
         if !deleted {
-            return Err(no_such_access_key(&input.access_key_id));
+            return Err(no_such_access_key(&input.access_key_id).into());
         }
-        tx.commit().await.map_err(internal)
+        Ok(tx.commit().await?)
     }
 }

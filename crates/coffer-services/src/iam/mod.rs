@@ -17,6 +17,7 @@ pub use errors::*;
 
 use crate::RequestContext;
 use crate::context::{RequestFacts, ResourceFacts};
+use crate::error::OpResult;
 use crate::operation::IamOperation;
 use crate::query::{self, Params, constraint};
 use coffer_aws::AwsError;
@@ -50,7 +51,7 @@ impl Iam {
     }
 
     /// Runs `action` on Query parameters and returns the XML response body.
-    pub async fn call(&self, op: IamOperation, ctx: &RequestContext, params: &Params) -> Result<String, AwsError> {
+    pub async fn call(&self, op: IamOperation, ctx: &RequestContext, params: &Params) -> OpResult<String> {
         let (action, rid) = (op.name(), ctx.request_id.as_str());
         let ok = |action: &str| query::empty_response(NAMESPACE, action, rid);
         match op {
@@ -164,13 +165,10 @@ impl Iam {
         ctx: &RequestContext,
         kind: PrincipalKind,
         name: &str,
-    ) -> Result<(WriteTx, PrincipalRecord), AwsError> {
-        let mut tx = self.store.begin().await.map_err(internal)?;
-        let record = tx
-            .iam_lock_principal(&ctx.scope.account, kind, name)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| not_found(kind, name))?;
+    ) -> OpResult<(WriteTx, PrincipalRecord)> {
+        let mut tx = self.store.begin().await?;
+        let record =
+            tx.iam_lock_principal(&ctx.scope.account, kind, name).await?.ok_or_else(|| not_found(kind, name))?;
         Ok((tx, record))
     }
 
@@ -182,7 +180,7 @@ impl Iam {
         kind: PrincipalKind,
         name: &str,
         action: &str,
-    ) -> Result<PrincipalRecord, AwsError> {
+    ) -> OpResult<PrincipalRecord> {
         self.authorized_principal_with(ctx, kind, name, action, RequestFacts::default()).await
     }
 
@@ -194,36 +192,17 @@ impl Iam {
         name: &str,
         action: &str,
         request: RequestFacts<'_>,
-    ) -> Result<PrincipalRecord, AwsError> {
-        let found = self.store.iam_principal(&ctx.scope.account, kind, name).await.map_err(internal)?;
+    ) -> OpResult<PrincipalRecord> {
+        let found = self.store.iam_principal(&ctx.scope.account, kind, name).await?;
         let Some(record) = found else {
-            authorize_with(ctx, action, &principal_arn(ctx, kind, "/", name), &ResourceFacts::of_request(request))?;
-            return Err(not_found(kind, name));
+            ctx.authorize_with(action, &principal_arn(ctx, kind, "/", name), &ResourceFacts::of_request(request))?;
+            return Err(not_found(kind, name).into());
         };
         // Policies may test the user's or role's tags (`iam:ResourceTag/…`, `aws:ResourceTag/…`).
-        let tags = if ctx.needs_resource_facts() {
-            self.store.iam_tags(record.id).await.map_err(internal)?
-        } else {
-            Vec::new()
-        };
-        authorize_with(ctx, action, &record.arn, &ResourceFacts { tags: &tags, request, ..ResourceFacts::default() })?;
+        let tags = if ctx.needs_resource_facts() { self.store.iam_tags(record.id).await? } else { Vec::new() };
+        ctx.authorize_with(action, &record.arn, &ResourceFacts { tags: &tags, request, ..ResourceFacts::default() })?;
         Ok(record)
     }
-}
-
-/// Authorizes through the context, with the Query services' `AccessDenied` code.
-fn authorize(ctx: &RequestContext, action: &str, resource: &str) -> Result<(), AwsError> {
-    authorize_with(ctx, action, resource, &ResourceFacts::default())
-}
-
-/// [`authorize`] with what policies may test.
-fn authorize_with(
-    ctx: &RequestContext,
-    action: &str,
-    resource: &str,
-    facts: &ResourceFacts<'_>,
-) -> Result<(), AwsError> {
-    ctx.authorize_with(action, resource, facts).map_err(query::access_denied_code)
 }
 
 /// `arn:<partition>:iam::<account>:user/<path-without-leading-slash><name>` (or `role/…`).
@@ -242,28 +221,30 @@ fn not_found(kind: PrincipalKind, name: &str) -> AwsError {
     }
 }
 
-fn check_length(value: &str, member: &str, min: usize, max: usize) -> Result<(), AwsError> {
+fn check_length(value: &str, member: &str, min: usize, max: usize) -> OpResult<()> {
     let n = value.chars().count();
     if n < min {
-        return Err(constraint(value, member, &format!("Member must have length greater than or equal to {min}")));
+        return Err(
+            constraint(value, member, &format!("Member must have length greater than or equal to {min}")).into()
+        );
     }
     if n > max {
-        return Err(constraint(value, member, &format!("Member must have length less than or equal to {max}")));
+        return Err(constraint(value, member, &format!("Member must have length less than or equal to {max}")).into());
     }
     Ok(())
 }
 
 /// A user, role or policy name: `[\w+=,.@-]+` (ASCII `\w`), `max` characters at most.
-fn check_name(value: &str, member: &str, max: usize) -> Result<(), AwsError> {
+fn check_name(value: &str, member: &str, max: usize) -> OpResult<()> {
     check_length(value, member, 1, max)?;
     if !value.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)) {
-        return Err(constraint(value, member, "Member must satisfy regular expression pattern: [\\w+=,.@-]+"));
+        return Err(constraint(value, member, "Member must satisfy regular expression pattern: [\\w+=,.@-]+").into());
     }
     Ok(())
 }
 
 /// A path: `/` or `/…/` of printable ASCII, at most 512 characters.
-fn check_path(path: &str) -> Result<(), AwsError> {
+fn check_path(path: &str) -> OpResult<()> {
     check_length(path, "path", 1, 512)?;
     let ok = path == "/"
         || (path.len() >= 3
@@ -275,43 +256,46 @@ fn check_path(path: &str) -> Result<(), AwsError> {
             path,
             "path",
             "Member must satisfy regular expression pattern: (\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)",
-        ));
+        )
+        .into());
     }
     Ok(())
 }
 
-fn check_path_prefix(prefix: &str) -> Result<(), AwsError> {
+fn check_path_prefix(prefix: &str) -> OpResult<()> {
     check_length(prefix, "pathPrefix", 1, 512)?;
     if !prefix.starts_with('/') || !prefix.chars().all(|c| ('\u{21}'..='\u{7e}').contains(&c)) {
         return Err(constraint(
             prefix,
             "pathPrefix",
             "Member must satisfy regular expression pattern: \\u002F[\\u0021-\\u007E]*",
-        ));
+        )
+        .into());
     }
     Ok(())
 }
 
 /// A policy document's wire constraints (length, Latin-1 text) and that it is a JSON object.
 /// `malformed` is the error for text that is not JSON. The policy engine validates grammar.
-fn check_policy_document(document: &str, member: &str, malformed: fn() -> AwsError) -> Result<(), AwsError> {
+fn check_policy_document(document: &str, member: &str, malformed: fn() -> AwsError) -> OpResult<()> {
     let n = document.chars().count();
     if n < 1 {
-        return Err(constraint(document, member, "Member must have length greater than or equal to 1"));
+        return Err(constraint(document, member, "Member must have length greater than or equal to 1").into());
     }
     if n > 131_072 {
-        return Err(validation_no_value(member, "Member must have length less than or equal to 131072"));
+        return Err(validation_no_value(member, "Member must have length less than or equal to 131072").into());
     }
     if !document.chars().all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}')) {
         return Err(constraint(
             document,
             member,
             "Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+",
-        ));
+        )
+        .into());
     }
     match serde_json::from_str::<serde_json::Value>(document) {
         Ok(serde_json::Value::Object(_)) => Ok(()),
-        _ => Err(malformed()),
+        _ => Err(malformed().into()),
     }
 }
 
@@ -323,7 +307,7 @@ fn validation_no_value(member: &str, constraint: &str) -> AwsError {
 }
 
 /// IAM's character rule for a tag key (`key`: at least one character) or value.
-fn tag_pattern_error(text: &str, member: &str, key: bool) -> Result<(), AwsError> {
+fn tag_pattern_error(text: &str, member: &str, key: bool) -> OpResult<()> {
     let allowed = |c: char| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c);
     if text.chars().all(allowed) {
         return Ok(());
@@ -333,13 +317,14 @@ fn tag_pattern_error(text: &str, member: &str, key: bool) -> Result<(), AwsError
         text,
         member,
         &format!("Member must satisfy regular expression pattern: [\\p{{L}}\\p{{Z}}\\p{{N}}_.:/=+\\-@]{repeat}"),
-    ))
+    )
+    .into())
 }
 
 /// Tag rules of TagUser, TagRole, CreateUser and CreateRole.
-fn check_tags(tags: &[Tag]) -> Result<(), AwsError> {
+fn check_tags(tags: &[Tag]) -> OpResult<()> {
     if tags.len() > MAX_TAGS {
-        return Err(validation_no_value("tags", "Member must have length less than or equal to 50"));
+        return Err(validation_no_value("tags", "Member must have length less than or equal to 50").into());
     }
     for (i, (key, value)) in tags.iter().enumerate() {
         let n = i + 1;
@@ -350,20 +335,20 @@ fn check_tags(tags: &[Tag]) -> Result<(), AwsError> {
     }
     for (i, (key, _)) in tags.iter().enumerate() {
         if tags[..i].iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
-            return Err(duplicate_tag_keys());
+            return Err(duplicate_tag_keys().into());
         }
     }
     Ok(())
 }
 
 /// MaxItems (1..=1000, default 100) and the key a Marker continues after.
-fn page(op: &str, paging: &Paging) -> Result<(i64, Option<String>), AwsError> {
+fn page(op: IamOperation, paging: &Paging) -> OpResult<(i64, Option<String>)> {
     let max = paging.max_items.unwrap_or(DEFAULT_MAX_ITEMS);
     if max < 1 {
-        return Err(constraint(max, "maxItems", "Member must have value greater than or equal to 1"));
+        return Err(constraint(max, "maxItems", "Member must have value greater than or equal to 1").into());
     }
     if max > MAX_ITEMS {
-        return Err(constraint(max, "maxItems", "Member must have value less than or equal to 1000"));
+        return Err(constraint(max, "maxItems", "Member must have value less than or equal to 1000").into());
     }
     let after = match &paging.marker {
         Some(marker) => Some(crate::pagination::decode(op, marker).ok_or_else(invalid_marker)?),
@@ -373,7 +358,7 @@ fn page(op: &str, paging: &Paging) -> Result<(i64, Option<String>), AwsError> {
 }
 
 /// Trims a `limit + 1` fetch to one page and makes the marker for the next.
-fn finish_page<T>(op: &str, mut items: Vec<T>, max: i64, key: impl Fn(&T) -> &str) -> (Vec<T>, Option<String>) {
+fn finish_page<T>(op: IamOperation, mut items: Vec<T>, max: i64, key: impl Fn(&T) -> &str) -> (Vec<T>, Option<String>) {
     let max = usize::try_from(max).unwrap_or(usize::MAX);
     if items.len() > max {
         items.truncate(max);
@@ -385,11 +370,11 @@ fn finish_page<T>(op: &str, mut items: Vec<T>, max: i64, key: impl Fn(&T) -> &st
 }
 
 /// The user a call without `UserName` acts on: `None` for the root; an error for role sessions.
-fn caller_user_name(ctx: &RequestContext) -> Result<Option<String>, AwsError> {
+fn caller_user_name(ctx: &RequestContext) -> OpResult<Option<String>> {
     match &ctx.principal {
         crate::context::Principal::Root => Ok(None),
         crate::context::Principal::User { name, .. } => Ok(Some(name.clone())),
-        crate::context::Principal::AssumedRole { .. } => Err(non_user_credentials()),
+        crate::context::Principal::AssumedRole { .. } => Err(non_user_credentials().into()),
     }
 }
 

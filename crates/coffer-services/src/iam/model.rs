@@ -1,8 +1,9 @@
 //! IAM's input and output shapes: read from Query parameters, written as IAM's XML.
 
+use crate::error::OpResult;
 use crate::query::{Params, Xml, url_encode};
+use coffer_aws::Timestamp;
 use coffer_aws::secret::{ExposeSecret, SecretString};
-use coffer_aws::{AwsError, Timestamp};
 
 pub type Tag = (String, String);
 
@@ -90,7 +91,7 @@ pub struct Paging {
 }
 
 impl Paging {
-    fn from_params(p: &Params) -> Result<Self, AwsError> {
+    fn from_params(p: &Params) -> OpResult<Self> {
         Ok(Self { marker: p.optional("Marker").map(str::to_owned), max_items: p.integer("MaxItems")? })
     }
 }
@@ -100,8 +101,8 @@ fn write_page_end(x: &mut Xml, marker: Option<&str>) {
     x.boolean("IsTruncated", marker.is_some()).leaf_opt("Marker", marker);
 }
 
-fn owned(p: &Params, name: &str) -> Result<String, AwsError> {
-    p.required(name).map(str::to_owned)
+fn owned(p: &Params, name: &str) -> OpResult<String> {
+    Ok(p.required(name)?.to_owned())
 }
 
 fn opt(p: &Params, name: &str) -> Option<String> {
@@ -118,7 +119,7 @@ pub struct CreateUserInput {
 }
 
 impl CreateUserInput {
-    pub fn from_params(p: &Params) -> Result<Self, AwsError> {
+    pub fn from_params(p: &Params) -> OpResult<Self> {
         Ok(Self { user_name: owned(p, "UserName")?, path: opt(p, "Path"), tags: p.tags("Tags") })
     }
 }
@@ -141,7 +142,7 @@ pub struct GetUserInput {
 }
 
 impl GetUserInput {
-    pub fn from_params(p: &Params) -> Result<Self, AwsError> {
+    pub fn from_params(p: &Params) -> OpResult<Self> {
         Ok(Self { user_name: opt(p, "UserName") })
     }
 }
@@ -153,7 +154,7 @@ pub struct ListInput {
 }
 
 impl ListInput {
-    pub fn from_params(p: &Params) -> Result<Self, AwsError> {
+    pub fn from_params(p: &Params) -> OpResult<Self> {
         Ok(Self { path_prefix: opt(p, "PathPrefix"), paging: Paging::from_params(p)? })
     }
 }
@@ -177,7 +178,7 @@ pub struct UserNameInput {
 }
 
 impl UserNameInput {
-    pub fn from_params(p: &Params) -> Result<Self, AwsError> {
+    pub fn from_params(p: &Params) -> OpResult<Self> {
         Ok(Self { user_name: owned(p, "UserName")? })
     }
 }
@@ -191,7 +192,7 @@ pub struct CreateAccessKeyInput {
 }
 
 impl CreateAccessKeyInput {
-    pub fn from_params(p: &Params) -> Result<Self, AwsError> {
+    pub fn from_params(p: &Params) -> OpResult<Self> {
         Ok(Self { user_name: opt(p, "UserName") })
     }
 }
@@ -221,7 +222,7 @@ pub struct ListAccessKeysInput {
 }
 
 impl ListAccessKeysInput {
-    pub fn from_params(p: &Params) -> Result<Self, AwsError> {
+    pub fn from_params(p: &Params) -> OpResult<Self> {
         Ok(Self { user_name: opt(p, "UserName"), paging: Paging::from_params(p)? })
     }
 }
@@ -253,7 +254,7 @@ pub struct DeleteAccessKeyInput {
 }
 
 impl DeleteAccessKeyInput {
-    pub fn from_params(p: &Params) -> Result<Self, AwsError> {
+    pub fn from_params(p: &Params) -> OpResult<Self> {
         Ok(Self { user_name: opt(p, "UserName"), access_key_id: owned(p, "AccessKeyId")? })
     }
 }
@@ -271,7 +272,7 @@ pub struct CreateRoleInput {
 }
 
 impl CreateRoleInput {
-    pub fn from_params(p: &Params) -> Result<Self, AwsError> {
+    pub fn from_params(p: &Params) -> OpResult<Self> {
         Ok(Self {
             role_name: owned(p, "RoleName")?,
             path: opt(p, "Path"),
@@ -300,7 +301,7 @@ pub struct RoleNameInput {
 }
 
 impl RoleNameInput {
-    pub fn from_params(p: &Params) -> Result<Self, AwsError> {
+    pub fn from_params(p: &Params) -> OpResult<Self> {
         Ok(Self { role_name: owned(p, "RoleName")? })
     }
 }
@@ -345,7 +346,7 @@ pub fn name_param(role: bool) -> &'static str {
 }
 
 impl PutPolicyInput {
-    pub fn from_params(p: &Params, role: bool) -> Result<Self, AwsError> {
+    pub fn from_params(p: &Params, role: bool) -> OpResult<Self> {
         Ok(Self {
             name: owned(p, name_param(role))?,
             policy_name: owned(p, "PolicyName")?,
@@ -355,13 +356,13 @@ impl PutPolicyInput {
 }
 
 impl PolicyNameInput {
-    pub fn from_params(p: &Params, role: bool) -> Result<Self, AwsError> {
+    pub fn from_params(p: &Params, role: bool) -> OpResult<Self> {
         Ok(Self { name: owned(p, name_param(role))?, policy_name: owned(p, "PolicyName")? })
     }
 }
 
 impl ListPoliciesInput {
-    pub fn from_params(p: &Params, role: bool) -> Result<Self, AwsError> {
+    pub fn from_params(p: &Params, role: bool) -> OpResult<Self> {
         Ok(Self { name: owned(p, name_param(role))?, paging: Paging::from_params(p)? })
     }
 }
@@ -411,7 +412,7 @@ pub struct TagInput {
 }
 
 impl TagInput {
-    pub fn from_params(p: &Params, role: bool) -> Result<Self, AwsError> {
+    pub fn from_params(p: &Params, role: bool) -> OpResult<Self> {
         Ok(Self { name: owned(p, name_param(role))?, tags: p.tags("Tags") })
     }
 }
@@ -424,7 +425,7 @@ pub struct UntagInput {
 }
 
 impl UntagInput {
-    pub fn from_params(p: &Params, role: bool) -> Result<Self, AwsError> {
+    pub fn from_params(p: &Params, role: bool) -> OpResult<Self> {
         Ok(Self { name: owned(p, name_param(role))?, tag_keys: p.list("TagKeys") })
     }
 }
@@ -437,7 +438,7 @@ pub struct ListTagsInput {
 }
 
 impl ListTagsInput {
-    pub fn from_params(p: &Params, role: bool) -> Result<Self, AwsError> {
+    pub fn from_params(p: &Params, role: bool) -> OpResult<Self> {
         Ok(Self { name: owned(p, name_param(role))?, paging: Paging::from_params(p)? })
     }
 }

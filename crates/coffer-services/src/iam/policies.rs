@@ -2,10 +2,11 @@
 
 use super::model::{GetPolicyOutput, ListPoliciesInput, ListPoliciesOutput, PolicyNameInput, PutPolicyInput};
 use super::{
-    Iam, ROLE_POLICY_SIZE, USER_POLICY_SIZE, check_name, check_policy_document, finish_page, internal,
-    no_such_role_policy, no_such_user_policy, page, policy_size, policy_syntax,
+    Iam, ROLE_POLICY_SIZE, USER_POLICY_SIZE, check_name, check_policy_document, finish_page, no_such_role_policy,
+    no_such_user_policy, page, policy_size, policy_syntax,
 };
 use crate::RequestContext;
+use crate::error::OpResult;
 use crate::operation::IamOperation;
 use coffer_aws::AwsError;
 use coffer_store::iam::PrincipalKind;
@@ -52,27 +53,26 @@ impl Iam {
         ctx: &RequestContext,
         f: &Flavour,
         input: PutPolicyInput,
-        action: &str,
-    ) -> Result<(), AwsError> {
+        op: IamOperation,
+    ) -> OpResult<()> {
         check_name(&input.name, f.member, f.max_name)?;
         check_name(&input.policy_name, "policyName", 128)?;
-        let record = self.authorized_principal(ctx, f.kind, &input.name, action).await?;
+        let record = self.authorized_principal(ctx, f.kind, &input.name, op.action()).await?;
         check_policy_document(&input.policy_document, "policyDocument", policy_syntax)?;
 
         let (mut tx, record) = self.begin_locked(ctx, f.kind, &record.name).await?;
         let others: usize = tx
             .iam_policies(record.id)
-            .await
-            .map_err(internal)?
+            .await?
             .iter()
             .filter(|(name, _)| *name != input.policy_name)
             .map(|(_, doc)| policy_chars(doc))
             .sum();
         if others + policy_chars(&input.policy_document) > f.size_limit {
-            return Err(policy_size(f.size_limit, f.kind.as_str(), &record.name));
+            return Err(policy_size(f.size_limit, f.kind.as_str(), &record.name).into());
         }
-        tx.iam_put_policy(record.id, &input.policy_name, &input.policy_document).await.map_err(internal)?;
-        tx.commit().await.map_err(internal)
+        tx.iam_put_policy(record.id, &input.policy_name, &input.policy_document).await?;
+        Ok(tx.commit().await?)
     }
 
     async fn get_policy(
@@ -80,16 +80,15 @@ impl Iam {
         ctx: &RequestContext,
         f: &Flavour,
         input: PolicyNameInput,
-        action: &str,
-    ) -> Result<GetPolicyOutput, AwsError> {
+        op: IamOperation,
+    ) -> OpResult<GetPolicyOutput> {
         check_name(&input.name, f.member, f.max_name)?;
         check_name(&input.policy_name, "policyName", 128)?;
-        let record = self.authorized_principal(ctx, f.kind, &input.name, action).await?;
+        let record = self.authorized_principal(ctx, f.kind, &input.name, op.action()).await?;
         let document = self
             .store
             .iam_policy(record.id, &input.policy_name)
-            .await
-            .map_err(internal)?
+            .await?
             .ok_or_else(|| (f.no_such_policy)(&input.policy_name))?;
         Ok(GetPolicyOutput {
             name_element: f.element,
@@ -104,16 +103,16 @@ impl Iam {
         ctx: &RequestContext,
         f: &Flavour,
         input: PolicyNameInput,
-        action: &str,
-    ) -> Result<(), AwsError> {
+        op: IamOperation,
+    ) -> OpResult<()> {
         check_name(&input.name, f.member, f.max_name)?;
         check_name(&input.policy_name, "policyName", 128)?;
-        let record = self.authorized_principal(ctx, f.kind, &input.name, action).await?;
-        let mut tx = self.store.begin().await.map_err(internal)?;
-        if !tx.iam_delete_policy(record.id, &input.policy_name).await.map_err(internal)? {
-            return Err((f.no_such_policy)(&input.policy_name));
+        let record = self.authorized_principal(ctx, f.kind, &input.name, op.action()).await?;
+        let mut tx = self.store.begin().await?;
+        if !tx.iam_delete_policy(record.id, &input.policy_name).await? {
+            return Err((f.no_such_policy)(&input.policy_name).into());
         }
-        tx.commit().await.map_err(internal)
+        Ok(tx.commit().await?)
     }
 
     async fn list_policies(
@@ -121,13 +120,12 @@ impl Iam {
         ctx: &RequestContext,
         f: &Flavour,
         input: ListPoliciesInput,
-        action: &str,
-    ) -> Result<ListPoliciesOutput, AwsError> {
+        op: IamOperation,
+    ) -> OpResult<ListPoliciesOutput> {
         check_name(&input.name, f.member, f.max_name)?;
-        let record = self.authorized_principal(ctx, f.kind, &input.name, action).await?;
-        let op = action.trim_start_matches("iam:");
+        let record = self.authorized_principal(ctx, f.kind, &input.name, op.action()).await?;
         let (max, after) = page(op, &input.paging)?;
-        let names = self.store.iam_policy_names(record.id, after.as_deref(), max + 1).await.map_err(internal)?;
+        let names = self.store.iam_policy_names(record.id, after.as_deref(), max + 1).await?;
         let (policy_names, marker) = finish_page(op, names, max, String::as_str);
         Ok(ListPoliciesOutput { policy_names, marker })
     }
@@ -135,53 +133,45 @@ impl Iam {
     /// PutUserPolicy: creates or replaces an inline policy. The document must be a JSON
     /// object (grammar is the policy engine's), and all of the user's inline policies
     /// together at most 2,048 non-whitespace characters.
-    pub async fn put_user_policy(&self, ctx: &RequestContext, input: PutPolicyInput) -> Result<(), AwsError> {
-        self.put_policy(ctx, &USER, input, IamOperation::PutUserPolicy.action()).await
+    pub async fn put_user_policy(&self, ctx: &RequestContext, input: PutPolicyInput) -> OpResult<()> {
+        self.put_policy(ctx, &USER, input, IamOperation::PutUserPolicy).await
     }
 
     /// GetUserPolicy; the document is URL-encoded in the response, as AWS sends it.
-    pub async fn get_user_policy(
-        &self,
-        ctx: &RequestContext,
-        input: PolicyNameInput,
-    ) -> Result<GetPolicyOutput, AwsError> {
-        self.get_policy(ctx, &USER, input, IamOperation::GetUserPolicy.action()).await
+    pub async fn get_user_policy(&self, ctx: &RequestContext, input: PolicyNameInput) -> OpResult<GetPolicyOutput> {
+        self.get_policy(ctx, &USER, input, IamOperation::GetUserPolicy).await
     }
 
-    pub async fn delete_user_policy(&self, ctx: &RequestContext, input: PolicyNameInput) -> Result<(), AwsError> {
-        self.delete_policy(ctx, &USER, input, IamOperation::DeleteUserPolicy.action()).await
+    pub async fn delete_user_policy(&self, ctx: &RequestContext, input: PolicyNameInput) -> OpResult<()> {
+        self.delete_policy(ctx, &USER, input, IamOperation::DeleteUserPolicy).await
     }
 
     pub async fn list_user_policies(
         &self,
         ctx: &RequestContext,
         input: ListPoliciesInput,
-    ) -> Result<ListPoliciesOutput, AwsError> {
-        self.list_policies(ctx, &USER, input, IamOperation::ListUserPolicies.action()).await
+    ) -> OpResult<ListPoliciesOutput> {
+        self.list_policies(ctx, &USER, input, IamOperation::ListUserPolicies).await
     }
 
     /// PutRolePolicy: as PutUserPolicy, with a 10,240-character quota per role.
-    pub async fn put_role_policy(&self, ctx: &RequestContext, input: PutPolicyInput) -> Result<(), AwsError> {
-        self.put_policy(ctx, &ROLE, input, IamOperation::PutRolePolicy.action()).await
+    pub async fn put_role_policy(&self, ctx: &RequestContext, input: PutPolicyInput) -> OpResult<()> {
+        self.put_policy(ctx, &ROLE, input, IamOperation::PutRolePolicy).await
     }
 
-    pub async fn get_role_policy(
-        &self,
-        ctx: &RequestContext,
-        input: PolicyNameInput,
-    ) -> Result<GetPolicyOutput, AwsError> {
-        self.get_policy(ctx, &ROLE, input, IamOperation::GetRolePolicy.action()).await
+    pub async fn get_role_policy(&self, ctx: &RequestContext, input: PolicyNameInput) -> OpResult<GetPolicyOutput> {
+        self.get_policy(ctx, &ROLE, input, IamOperation::GetRolePolicy).await
     }
 
-    pub async fn delete_role_policy(&self, ctx: &RequestContext, input: PolicyNameInput) -> Result<(), AwsError> {
-        self.delete_policy(ctx, &ROLE, input, IamOperation::DeleteRolePolicy.action()).await
+    pub async fn delete_role_policy(&self, ctx: &RequestContext, input: PolicyNameInput) -> OpResult<()> {
+        self.delete_policy(ctx, &ROLE, input, IamOperation::DeleteRolePolicy).await
     }
 
     pub async fn list_role_policies(
         &self,
         ctx: &RequestContext,
         input: ListPoliciesInput,
-    ) -> Result<ListPoliciesOutput, AwsError> {
-        self.list_policies(ctx, &ROLE, input, IamOperation::ListRolePolicies.action()).await
+    ) -> OpResult<ListPoliciesOutput> {
+        self.list_policies(ctx, &ROLE, input, IamOperation::ListRolePolicies).await
     }
 }

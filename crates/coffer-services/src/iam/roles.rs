@@ -2,14 +2,14 @@
 
 use super::model::{CreateRoleInput, ListInput, ListRolesOutput, RoleNameInput, RoleOutput};
 use super::{
-    DEFAULT_MAX_SESSION_SECONDS, Iam, authorize, authorize_with, check_length, check_name, check_path,
-    check_path_prefix, check_policy_document, check_tags, finish_page, internal, must_delete_policies, page,
-    principal_arn, role_exists, role_of, trust_policy_json,
+    DEFAULT_MAX_SESSION_SECONDS, Iam, check_length, check_name, check_path, check_path_prefix, check_policy_document,
+    check_tags, finish_page, must_delete_policies, page, principal_arn, role_exists, role_of, trust_policy_json,
 };
+use crate::error::OpResult;
 use crate::operation::IamOperation;
 use crate::query::constraint;
 use crate::{RequestContext, RequestFacts, RequestTags, ResourceFacts};
-use coffer_aws::{AwsError, Timestamp};
+use coffer_aws::Timestamp;
 use coffer_store::iam::{NewPrincipal, PrincipalKind, PrincipalListing, generate_unique_id};
 
 const KIND: PrincipalKind = PrincipalKind::Role;
@@ -17,16 +17,16 @@ const KIND: PrincipalKind = PrincipalKind::Role;
 impl Iam {
     /// CreateRole. The trust policy must be a JSON object; its grammar is the policy
     /// engine's to check.
-    pub async fn create_role(&self, ctx: &RequestContext, input: CreateRoleInput) -> Result<RoleOutput, AwsError> {
+    pub async fn create_role(&self, ctx: &RequestContext, input: CreateRoleInput) -> OpResult<RoleOutput> {
         check_name(&input.role_name, "roleName", 64)?;
         let path = input.path.as_deref().unwrap_or("/");
         check_path(path)?;
         let arn = principal_arn(ctx, KIND, path, &input.role_name);
         // Tags in the request are `aws:RequestTag/…` for both actions, as in IAM.
         let request = ResourceFacts::of_request(RequestFacts::tags(RequestTags::set(&input.tags)));
-        authorize_with(ctx, IamOperation::CreateRole.action(), &arn, &request)?;
+        ctx.authorize_with(IamOperation::CreateRole.action(), &arn, &request)?;
         if !input.tags.is_empty() {
-            authorize_with(ctx, IamOperation::TagRole.action(), &arn, &request)?;
+            ctx.authorize_with(IamOperation::TagRole.action(), &arn, &request)?;
         }
         if let Some(d) = &input.description {
             check_length(d, "description", 0, 1000)?;
@@ -37,20 +37,22 @@ impl Iam {
                 max_session,
                 "maxSessionDuration",
                 "Member must have value greater than or equal to 3600",
-            ));
+            )
+            .into());
         }
         if max_session > 43_200 {
             return Err(constraint(
                 max_session,
                 "maxSessionDuration",
                 "Member must have value less than or equal to 43200",
-            ));
+            )
+            .into());
         }
         check_policy_document(&input.assume_role_policy_document, "assumeRolePolicyDocument", trust_policy_json)?;
         check_tags(&input.tags)?;
 
         let unique_id = generate_unique_id(KIND);
-        let mut tx = self.store.begin().await.map_err(internal)?;
+        let mut tx = self.store.begin().await?;
         let new = NewPrincipal {
             account: &ctx.scope.account,
             kind: KIND,
@@ -63,45 +65,44 @@ impl Iam {
             max_session_seconds: Some(max_session),
             created: Timestamp::now(),
         };
-        let record =
-            tx.iam_create_principal(&new).await.map_err(internal)?.ok_or_else(|| role_exists(&input.role_name))?;
+        let record = tx.iam_create_principal(&new).await?.ok_or_else(|| role_exists(&input.role_name))?;
         for (k, v) in &input.tags {
-            tx.iam_put_tag(record.id, k, v).await.map_err(internal)?;
+            tx.iam_put_tag(record.id, k, v).await?;
         }
-        tx.commit().await.map_err(internal)?;
+        tx.commit().await?;
         Ok(RoleOutput { role: role_of(&record, input.tags) })
     }
 
-    pub async fn get_role(&self, ctx: &RequestContext, input: RoleNameInput) -> Result<RoleOutput, AwsError> {
+    pub async fn get_role(&self, ctx: &RequestContext, input: RoleNameInput) -> OpResult<RoleOutput> {
         check_name(&input.role_name, "roleName", 64)?;
         let record = self.authorized_principal(ctx, KIND, &input.role_name, IamOperation::GetRole.action()).await?;
-        let tags = self.store.iam_tags(record.id).await.map_err(internal)?;
+        let tags = self.store.iam_tags(record.id).await?;
         Ok(RoleOutput { role: role_of(&record, tags) })
     }
 
-    pub async fn list_roles(&self, ctx: &RequestContext, input: ListInput) -> Result<ListRolesOutput, AwsError> {
+    pub async fn list_roles(&self, ctx: &RequestContext, input: ListInput) -> OpResult<ListRolesOutput> {
         let prefix = input.path_prefix.as_deref().unwrap_or("/");
         check_path_prefix(prefix)?;
-        authorize(ctx, IamOperation::ListRoles.action(), &principal_arn(ctx, KIND, prefix, ""))?;
-        let (max, after) = page("ListRoles", &input.paging)?;
+        ctx.authorize(IamOperation::ListRoles.action(), &principal_arn(ctx, KIND, prefix, ""))?;
+        let (max, after) = page(IamOperation::ListRoles, &input.paging)?;
         let listing =
             PrincipalListing { kind: KIND, path_prefix: Some(prefix), after: after.as_deref(), limit: max + 1 };
-        let records = self.store.iam_list_principals(&ctx.scope.account, &listing).await.map_err(internal)?;
-        let (records, marker) = finish_page("ListRoles", records, max, |r| r.name.as_str());
+        let records = self.store.iam_list_principals(&ctx.scope.account, &listing).await?;
+        let (records, marker) = finish_page(IamOperation::ListRoles, records, max, |r| r.name.as_str());
         // ListRoles does not return tags.
         Ok(ListRolesOutput { roles: records.iter().map(|r| role_of(r, Vec::new())).collect(), marker })
     }
 
     /// DeleteRole: refused with `DeleteConflict` while the role has inline policies. Its
     /// sessions' credentials are deleted with it.
-    pub async fn delete_role(&self, ctx: &RequestContext, input: RoleNameInput) -> Result<(), AwsError> {
+    pub async fn delete_role(&self, ctx: &RequestContext, input: RoleNameInput) -> OpResult<()> {
         check_name(&input.role_name, "roleName", 64)?;
         self.authorized_principal(ctx, KIND, &input.role_name, IamOperation::DeleteRole.action()).await?;
         let (mut tx, record) = self.begin_locked(ctx, KIND, &input.role_name).await?;
-        if !tx.iam_policies(record.id).await.map_err(internal)?.is_empty() {
-            return Err(must_delete_policies());
+        if !tx.iam_policies(record.id).await?.is_empty() {
+            return Err(must_delete_policies().into());
         }
-        tx.iam_delete_principal(record.id).await.map_err(internal)?;
-        tx.commit().await.map_err(internal)
+        tx.iam_delete_principal(record.id).await?;
+        Ok(tx.commit().await?)
     }
 }

@@ -3,12 +3,12 @@
 
 use super::model::{ListTagsInput, ListTagsOutput, TagInput, UntagInput};
 use super::{
-    Iam, MAX_TAGS, check_length, check_name, check_tags, finish_page, internal, page, quota, tag_pattern_error,
+    Iam, MAX_TAGS, check_length, check_name, check_tags, finish_page, page, quota, tag_pattern_error,
     validation_no_value,
 };
+use crate::error::OpResult;
 use crate::operation::IamOperation;
 use crate::{RequestContext, RequestFacts, RequestTags};
-use coffer_aws::AwsError;
 use coffer_store::iam::PrincipalKind;
 
 /// What differs between the user and the role form of each tag operation.
@@ -16,9 +16,9 @@ struct Flavour {
     kind: PrincipalKind,
     member: &'static str,
     max_name: usize,
-    tag: &'static str,
-    untag: &'static str,
-    list: &'static str,
+    tag: IamOperation,
+    untag: IamOperation,
+    list: IamOperation,
     quota: &'static str,
 }
 
@@ -26,9 +26,9 @@ const USER: Flavour = Flavour {
     kind: PrincipalKind::User,
     member: "userName",
     max_name: 128,
-    tag: IamOperation::TagUser.action(),
-    untag: IamOperation::UntagUser.action(),
-    list: IamOperation::ListUserTags.action(),
+    tag: IamOperation::TagUser,
+    untag: IamOperation::UntagUser,
+    list: IamOperation::ListUserTags,
     quota: "TagsPerUser",
 };
 
@@ -36,21 +36,21 @@ const ROLE: Flavour = Flavour {
     kind: PrincipalKind::Role,
     member: "roleName",
     max_name: 64,
-    tag: IamOperation::TagRole.action(),
-    untag: IamOperation::UntagRole.action(),
-    list: IamOperation::ListRoleTags.action(),
+    tag: IamOperation::TagRole,
+    untag: IamOperation::UntagRole,
+    list: IamOperation::ListRoleTags,
     quota: "TagsPerRole",
 };
 
 /// UntagUser/UntagRole's rules for `TagKeys`: 1 to 50 keys, each a valid tag key.
-fn check_tag_keys(keys: &[String]) -> Result<(), AwsError> {
+fn check_tag_keys(keys: &[String]) -> OpResult<()> {
     if keys.is_empty() {
         return Err(crate::query::validation(
             "1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null",
-        ));
+        ).into());
     }
     if keys.len() > MAX_TAGS {
-        return Err(validation_no_value("tagKeys", "Member must have length less than or equal to 50"));
+        return Err(validation_no_value("tagKeys", "Member must have length less than or equal to 50").into());
     }
     for (i, key) in keys.iter().enumerate() {
         let member = format!("tagKeys.{}.member", i + 1);
@@ -62,84 +62,79 @@ fn check_tag_keys(keys: &[String]) -> Result<(), AwsError> {
 
 impl Iam {
     /// Adds tags, replacing the value (and the case) of a key already there.
-    async fn tag(&self, ctx: &RequestContext, f: &Flavour, input: TagInput) -> Result<(), AwsError> {
+    async fn tag(&self, ctx: &RequestContext, f: &Flavour, input: TagInput) -> OpResult<()> {
         check_name(&input.name, f.member, f.max_name)?;
         let request = RequestFacts::tags(RequestTags::Set(&input.tags));
-        let record = self.authorized_principal_with(ctx, f.kind, &input.name, f.tag, request).await?;
+        let record = self.authorized_principal_with(ctx, f.kind, &input.name, f.tag.action(), request).await?;
         check_tags(&input.tags)?;
 
         let (mut tx, record) = self.begin_locked(ctx, f.kind, &record.name).await?;
-        let mut existing = tx.iam_tags(record.id).await.map_err(internal)?;
+        let mut existing = tx.iam_tags(record.id).await?;
         for (key, value) in &input.tags {
             if let Some(pos) = existing.iter().position(|(k, _)| k.eq_ignore_ascii_case(key)) {
                 let (old, _) = existing.remove(pos);
                 if old != *key {
-                    tx.iam_remove_tag(record.id, &old).await.map_err(internal)?;
+                    tx.iam_remove_tag(record.id, &old).await?;
                 }
             }
             existing.push((key.clone(), value.clone()));
-            tx.iam_put_tag(record.id, key, value).await.map_err(internal)?;
+            tx.iam_put_tag(record.id, key, value).await?;
         }
         if existing.len() > MAX_TAGS {
-            return Err(quota(f.quota, MAX_TAGS));
+            return Err(quota(f.quota, MAX_TAGS).into());
         }
-        tx.commit().await.map_err(internal)
+        Ok(tx.commit().await?)
     }
 
     /// Removes the tags with these keys; a key the user or role does not have is no error.
-    async fn untag(&self, ctx: &RequestContext, f: &Flavour, input: UntagInput) -> Result<(), AwsError> {
+    async fn untag(&self, ctx: &RequestContext, f: &Flavour, input: UntagInput) -> OpResult<()> {
         check_name(&input.name, f.member, f.max_name)?;
         check_tag_keys(&input.tag_keys)?;
         let request = RequestFacts::tags(RequestTags::Removed(&input.tag_keys));
-        let record = self.authorized_principal_with(ctx, f.kind, &input.name, f.untag, request).await?;
+        let record = self.authorized_principal_with(ctx, f.kind, &input.name, f.untag.action(), request).await?;
 
         let (mut tx, record) = self.begin_locked(ctx, f.kind, &record.name).await?;
-        let existing = tx.iam_tags(record.id).await.map_err(internal)?;
+        let existing = tx.iam_tags(record.id).await?;
         for (stored, _) in existing.iter().filter(|(k, _)| input.tag_keys.iter().any(|r| r.eq_ignore_ascii_case(k))) {
-            tx.iam_remove_tag(record.id, stored).await.map_err(internal)?;
+            tx.iam_remove_tag(record.id, stored).await?;
         }
-        tx.commit().await.map_err(internal)
+        Ok(tx.commit().await?)
     }
 
     /// The tags, sorted by key, paged with `Marker`/`MaxItems` like every IAM list.
-    async fn list_tags(
-        &self,
-        ctx: &RequestContext,
-        f: &Flavour,
-        input: ListTagsInput,
-    ) -> Result<ListTagsOutput, AwsError> {
+    async fn list_tags(&self, ctx: &RequestContext, f: &Flavour, input: ListTagsInput) -> OpResult<ListTagsOutput> {
         check_name(&input.name, f.member, f.max_name)?;
-        let record = self.authorized_principal(ctx, f.kind, &input.name, f.list).await?;
-        let op = f.list.trim_start_matches("iam:");
+        let record = self.authorized_principal(ctx, f.kind, &input.name, f.list.action()).await?;
+        let op = f.list;
         let (max, after) = page(op, &input.paging)?;
-        let mut tags = self.store.iam_tags(record.id).await.map_err(internal)?;
+        let mut tags = self.store.iam_tags(record.id).await?;
         tags.sort();
         tags.retain(|(k, _)| after.as_deref().is_none_or(|after| k.as_str() > after));
         let (tags, marker) = finish_page(op, tags, max, |(k, _)| k.as_str());
         Ok(ListTagsOutput { tags, marker })
     }
 
-    pub async fn tag_user(&self, ctx: &RequestContext, input: TagInput) -> Result<(), AwsError> {
+    pub async fn tag_user(&self, ctx: &RequestContext, input: TagInput) -> OpResult<()> {
         self.tag(ctx, &USER, input).await
     }
 
-    pub async fn tag_role(&self, ctx: &RequestContext, input: TagInput) -> Result<(), AwsError> {
+    pub async fn tag_role(&self, ctx: &RequestContext, input: TagInput) -> OpResult<()> {
         self.tag(ctx, &ROLE, input).await
     }
 
-    pub async fn untag_user(&self, ctx: &RequestContext, input: UntagInput) -> Result<(), AwsError> {
+    pub async fn untag_user(&self, ctx: &RequestContext, input: UntagInput) -> OpResult<()> {
         self.untag(ctx, &USER, input).await
     }
 
-    pub async fn untag_role(&self, ctx: &RequestContext, input: UntagInput) -> Result<(), AwsError> {
+    pub async fn untag_role(&self, ctx: &RequestContext, input: UntagInput) -> OpResult<()> {
         self.untag(ctx, &ROLE, input).await
     }
 
-    pub async fn list_user_tags(&self, ctx: &RequestContext, input: ListTagsInput) -> Result<ListTagsOutput, AwsError> {
+    pub async fn list_user_tags(&self, ctx: &RequestContext, input: ListTagsInput) -> OpResult<ListTagsOutput> {
         self.list_tags(ctx, &USER, input).await
     }
 
-    pub async fn list_role_tags(&self, ctx: &RequestContext, input: ListTagsInput) -> Result<ListTagsOutput, AwsError> {
+    pub async fn list_role_tags(&self, ctx: &RequestContext, input: ListTagsInput) -> OpResult<ListTagsOutput> {
         self.list_tags(ctx, &ROLE, input).await
     }
 }

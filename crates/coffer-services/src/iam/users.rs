@@ -2,33 +2,33 @@
 
 use super::model::{CreateUserInput, GetUserInput, ListInput, ListUsersOutput, User, UserNameInput, UserOutput};
 use super::{
-    Iam, authorize, authorize_with, caller_user_name, check_name, check_path, check_path_prefix, check_tags,
-    finish_page, internal, must_delete_access_keys, must_delete_policies, page, principal_arn, root_arn, user_exists,
-    user_of,
+    Iam, caller_user_name, check_name, check_path, check_path_prefix, check_tags, finish_page, must_delete_access_keys,
+    must_delete_policies, page, principal_arn, root_arn, user_exists, user_of,
 };
+use crate::error::OpResult;
 use crate::operation::IamOperation;
 use crate::{RequestContext, RequestFacts, RequestTags, ResourceFacts};
-use coffer_aws::{AwsError, Timestamp};
+use coffer_aws::Timestamp;
 use coffer_store::iam::{NewPrincipal, PrincipalKind, PrincipalListing, generate_unique_id};
 
 const KIND: PrincipalKind = PrincipalKind::User;
 
 impl Iam {
-    pub async fn create_user(&self, ctx: &RequestContext, input: CreateUserInput) -> Result<UserOutput, AwsError> {
+    pub async fn create_user(&self, ctx: &RequestContext, input: CreateUserInput) -> OpResult<UserOutput> {
         check_name(&input.user_name, "userName", 64)?;
         let path = input.path.as_deref().unwrap_or("/");
         check_path(path)?;
         let arn = principal_arn(ctx, KIND, path, &input.user_name);
         // Tags in the request are `aws:RequestTag/…` for both actions, as in IAM.
         let request = ResourceFacts::of_request(RequestFacts::tags(RequestTags::set(&input.tags)));
-        authorize_with(ctx, IamOperation::CreateUser.action(), &arn, &request)?;
+        ctx.authorize_with(IamOperation::CreateUser.action(), &arn, &request)?;
         if !input.tags.is_empty() {
-            authorize_with(ctx, IamOperation::TagUser.action(), &arn, &request)?;
+            ctx.authorize_with(IamOperation::TagUser.action(), &arn, &request)?;
         }
         check_tags(&input.tags)?;
 
         let unique_id = generate_unique_id(KIND);
-        let mut tx = self.store.begin().await.map_err(internal)?;
+        let mut tx = self.store.begin().await?;
         let new = NewPrincipal {
             account: &ctx.scope.account,
             kind: KIND,
@@ -41,17 +41,16 @@ impl Iam {
             max_session_seconds: None,
             created: Timestamp::now(),
         };
-        let record =
-            tx.iam_create_principal(&new).await.map_err(internal)?.ok_or_else(|| user_exists(&input.user_name))?;
+        let record = tx.iam_create_principal(&new).await?.ok_or_else(|| user_exists(&input.user_name))?;
         for (k, v) in &input.tags {
-            tx.iam_put_tag(record.id, k, v).await.map_err(internal)?;
+            tx.iam_put_tag(record.id, k, v).await?;
         }
-        tx.commit().await.map_err(internal)?;
+        tx.commit().await?;
         Ok(UserOutput { user: user_of(&record, input.tags) })
     }
 
     /// GetUser; without a user name, the caller (the root, or the signing user).
-    pub async fn get_user(&self, ctx: &RequestContext, input: GetUserInput) -> Result<UserOutput, AwsError> {
+    pub async fn get_user(&self, ctx: &RequestContext, input: GetUserInput) -> OpResult<UserOutput> {
         let name = match input.user_name {
             Some(name) => {
                 check_name(&name, "userName", 128)?;
@@ -61,7 +60,7 @@ impl Iam {
                 Some(name) => name,
                 None => {
                     let arn = root_arn(ctx);
-                    authorize(ctx, IamOperation::GetUser.action(), &arn)?;
+                    ctx.authorize(IamOperation::GetUser.action(), &arn)?;
                     // The root has no path, name or recorded creation date.
                     let user = User {
                         path: None,
@@ -76,35 +75,35 @@ impl Iam {
             },
         };
         let record = self.authorized_principal(ctx, KIND, &name, IamOperation::GetUser.action()).await?;
-        let tags = self.store.iam_tags(record.id).await.map_err(internal)?;
+        let tags = self.store.iam_tags(record.id).await?;
         Ok(UserOutput { user: user_of(&record, tags) })
     }
 
-    pub async fn list_users(&self, ctx: &RequestContext, input: ListInput) -> Result<ListUsersOutput, AwsError> {
+    pub async fn list_users(&self, ctx: &RequestContext, input: ListInput) -> OpResult<ListUsersOutput> {
         let prefix = input.path_prefix.as_deref().unwrap_or("/");
         check_path_prefix(prefix)?;
-        authorize(ctx, IamOperation::ListUsers.action(), &principal_arn(ctx, KIND, prefix, ""))?;
-        let (max, after) = page("ListUsers", &input.paging)?;
+        ctx.authorize(IamOperation::ListUsers.action(), &principal_arn(ctx, KIND, prefix, ""))?;
+        let (max, after) = page(IamOperation::ListUsers, &input.paging)?;
         let listing =
             PrincipalListing { kind: KIND, path_prefix: Some(prefix), after: after.as_deref(), limit: max + 1 };
-        let records = self.store.iam_list_principals(&ctx.scope.account, &listing).await.map_err(internal)?;
-        let (records, marker) = finish_page("ListUsers", records, max, |r| r.name.as_str());
+        let records = self.store.iam_list_principals(&ctx.scope.account, &listing).await?;
+        let (records, marker) = finish_page(IamOperation::ListUsers, records, max, |r| r.name.as_str());
         // ListUsers does not return tags.
         Ok(ListUsersOutput { users: records.iter().map(|r| user_of(r, Vec::new())).collect(), marker })
     }
 
     /// DeleteUser: refused with `DeleteConflict` while the user has access keys or inline policies.
-    pub async fn delete_user(&self, ctx: &RequestContext, input: UserNameInput) -> Result<(), AwsError> {
+    pub async fn delete_user(&self, ctx: &RequestContext, input: UserNameInput) -> OpResult<()> {
         check_name(&input.user_name, "userName", 128)?;
         self.authorized_principal(ctx, KIND, &input.user_name, IamOperation::DeleteUser.action()).await?;
         let (mut tx, record) = self.begin_locked(ctx, KIND, &input.user_name).await?;
-        if tx.iam_count_access_keys(&ctx.scope.account, Some(record.id)).await.map_err(internal)? > 0 {
-            return Err(must_delete_access_keys());
+        if tx.iam_count_access_keys(&ctx.scope.account, Some(record.id)).await? > 0 {
+            return Err(must_delete_access_keys().into());
         }
-        if !tx.iam_policies(record.id).await.map_err(internal)?.is_empty() {
-            return Err(must_delete_policies());
+        if !tx.iam_policies(record.id).await?.is_empty() {
+            return Err(must_delete_policies().into());
         }
-        tx.iam_delete_principal(record.id).await.map_err(internal)?;
-        tx.commit().await.map_err(internal)
+        tx.iam_delete_principal(record.id).await?;
+        Ok(tx.commit().await?)
     }
 }

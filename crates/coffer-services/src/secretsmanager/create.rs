@@ -1,13 +1,14 @@
 //! CreateSecret.
 
-use super::errors::{internal, invalid_parameter, name_scheduled_for_deletion, secret_exists, token_in_use};
+use super::errors::{invalid_parameter, name_scheduled_for_deletion, secret_exists, token_in_use};
 use super::model::{CreateSecretInput, CreateSecretOutput};
 use super::validate::{self, NewValue, required};
 use super::{AWSCURRENT, SecretsManager};
+use crate::error::OpResult;
 use crate::operation::SecretsManagerOperation;
 use crate::{RequestContext, RequestFacts, RequestTags, ResourceFacts};
+use coffer_aws::Timestamp;
 use coffer_aws::sm_name::SecretName;
-use coffer_aws::{AwsError, Timestamp};
 use coffer_store::WriteTx;
 use coffer_store::secrets::{NewSecret, SERVICE, SecretRecord};
 
@@ -18,11 +19,7 @@ pub(super) fn random_suffix() -> String {
 }
 
 impl SecretsManager {
-    pub async fn create_secret(
-        &self,
-        ctx: &RequestContext,
-        input: CreateSecretInput,
-    ) -> Result<CreateSecretOutput, AwsError> {
+    pub async fn create_secret(&self, ctx: &RequestContext, input: CreateSecretInput) -> OpResult<CreateSecretOutput> {
         let name = SecretName::parse(required(&input.name, "name")?)?;
         validate::token(input.client_request_token.as_deref())?;
         validate::description(input.description.as_deref())?;
@@ -35,7 +32,8 @@ impl SecretsManager {
             // one store, so it refuses rather than pretend.
             return Err(invalid_parameter(
                 "Coffer does not replicate secrets to other Regions: remove AddReplicaRegions from the request.",
-            ));
+            )
+            .into());
         }
 
         let suffix = random_suffix();
@@ -49,11 +47,11 @@ impl SecretsManager {
 
         let now = Timestamp::now();
         let token = validate::token_or_uuid(input.client_request_token.as_deref());
-        let mut tx = self.store.begin().await.map_err(internal)?;
-        if let Some(existing) = tx.sm_lock(&ctx.scope, name.as_str()).await.map_err(internal)? {
+        let mut tx = self.store.begin().await?;
+        if let Some(existing) = tx.sm_lock(&ctx.scope, name.as_str()).await? {
             if existing.is_expired(now) {
                 // The recovery window is over: the old secret is gone for good.
-                tx.sm_delete(existing.id).await.map_err(internal)?;
+                tx.sm_delete(existing.id).await?;
             } else {
                 let output = self.repeated_create(&mut tx, ctx, &existing, &token, value.as_ref()).await?;
                 return Ok(output);
@@ -67,22 +65,19 @@ impl SecretsManager {
             secret_type: input.secret_type.as_deref(),
             created: now,
         };
-        let record =
-            tx.sm_create(&ctx.scope, &new).await.map_err(internal)?.ok_or_else(|| secret_exists(name.as_str()))?;
+        let record = tx.sm_create(&ctx.scope, &new).await?.ok_or_else(|| secret_exists(name.as_str()))?;
         let version_id = match &value {
             Some(value) => {
-                tx.sm_insert_version(&ctx.scope, &record, &token, value.kind, &value.bytes, now)
-                    .await
-                    .map_err(internal)?;
-                tx.sm_set_stage(record.id, AWSCURRENT, &token).await.map_err(internal)?;
+                tx.sm_insert_version(&ctx.scope, &record, &token, value.kind, &value.bytes, now).await?;
+                tx.sm_set_stage(record.id, AWSCURRENT, &token).await?;
                 Some(token)
             }
             None => None,
         };
         for (key, value) in &tags {
-            tx.sm_put_tag(record.id, key, value).await.map_err(internal)?;
+            tx.sm_put_tag(record.id, key, value).await?;
         }
-        tx.commit().await.map_err(internal)?;
+        tx.commit().await?;
         Ok(CreateSecretOutput { arn: record.arn(&ctx.scope), name: record.name, version_id })
     }
 
@@ -95,21 +90,21 @@ impl SecretsManager {
         existing: &SecretRecord,
         token: &str,
         value: Option<&NewValue>,
-    ) -> Result<CreateSecretOutput, AwsError> {
+    ) -> OpResult<CreateSecretOutput> {
         let arn = existing.arn(&ctx.scope);
         ctx.authorize(SecretsManagerOperation::CreateSecret.action(), &arn)?;
         if existing.is_deleted() {
-            return Err(name_scheduled_for_deletion());
+            return Err(name_scheduled_for_deletion().into());
         }
         if let Some(value) = value
-            && let Some(version) = tx.sm_version(existing.id, token).await.map_err(internal)?
+            && let Some(version) = tx.sm_version(existing.id, token).await?
         {
-            let stored = self.store.sm_open(&ctx.scope, existing, &version).map_err(internal)?;
+            let stored = self.store.sm_open(&ctx.scope, existing, &version)?;
             if value.same_as(version.kind, &stored) {
                 return Ok(CreateSecretOutput { arn, name: existing.name.clone(), version_id: Some(token.to_owned()) });
             }
-            return Err(token_in_use(token, &arn));
+            return Err(token_in_use(token, &arn).into());
         }
-        Err(secret_exists(&existing.name))
+        Err(secret_exists(&existing.name).into())
     }
 }

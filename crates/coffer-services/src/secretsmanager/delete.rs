@@ -1,14 +1,15 @@
 //! DeleteSecret and RestoreSecret.
 
 use super::create::random_suffix;
-use super::errors::{already_scheduled_for_deletion, internal, invalid_parameter, secret_not_found};
+use super::errors::{already_scheduled_for_deletion, invalid_parameter, secret_not_found};
 use super::model::{DeleteSecretInput, DeleteSecretOutput, SecretIdInput, SecretRef};
 use super::validate::required;
 use super::{Lookup, SecretsManager, named_as_called};
+use crate::error::OpResult;
 use crate::operation::SecretsManagerOperation;
 use crate::{RequestContext, RequestFacts};
+use coffer_aws::Timestamp;
 use coffer_aws::sm_name::{SecretId, ends_like_suffix};
-use coffer_aws::{AwsError, Timestamp};
 use coffer_store::secrets::SERVICE;
 
 pub const DEFAULT_RECOVERY_DAYS: i64 = 30;
@@ -17,23 +18,21 @@ impl SecretsManager {
     /// DeleteSecret: schedules deletion after a recovery window (7..=30 days, default 30), or
     /// with `ForceDeleteWithoutRecovery` deletes at once, all versions included. A forced
     /// delete of a secret that does not exist succeeds (AWS documents this).
-    pub async fn delete_secret(
-        &self,
-        ctx: &RequestContext,
-        input: DeleteSecretInput,
-    ) -> Result<DeleteSecretOutput, AwsError> {
+    pub async fn delete_secret(&self, ctx: &RequestContext, input: DeleteSecretInput) -> OpResult<DeleteSecretOutput> {
         let secret_id = required(&input.secret_id, "secretId")?;
         let force = input.force_delete_without_recovery.unwrap_or(false);
         if let Some(days) = input.recovery_window_in_days {
             if !(7..=30).contains(&days) {
                 return Err(invalid_parameter(
                     "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).",
-                ));
+                )
+                .into());
             }
             if force {
                 return Err(invalid_parameter(
                     "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.",
-                ));
+                )
+                .into());
             }
         }
         let now = Timestamp::now();
@@ -47,16 +46,20 @@ impl SecretsManager {
                     RequestFacts::default(),
                 )
                 .await
-                .map_err(named_as_called(&record.arn(&ctx.scope), secret_id))?;
+                .map_err(named_as_called(secret_id))?;
                 *record
             }
             Lookup::Missing { arn } => {
                 ctx.authorize(SecretsManagerOperation::DeleteSecret.action(), &arn)
-                    .map_err(named_as_called(&arn, secret_id))?;
-                return if force { Ok(self.nothing_to_delete(ctx, secret_id, now)) } else { Err(secret_not_found()) };
+                    .map_err(|denial| denial.naming(secret_id))?;
+                return if force {
+                    Ok(self.nothing_to_delete(ctx, secret_id, now))
+                } else {
+                    Err(secret_not_found().into())
+                };
             }
         };
-        let mut tx = self.store.begin().await.map_err(internal)?;
+        let mut tx = self.store.begin().await?;
         let record = match self.lock(&mut tx, ctx, &found).await {
             Ok(record) => record,
             Err(_) if force => return Ok(self.nothing_to_delete(ctx, secret_id, now)),
@@ -68,17 +71,17 @@ impl SecretsManager {
             deletion_date,
         };
         if force {
-            tx.sm_delete(record.id).await.map_err(internal)?;
-            tx.commit().await.map_err(internal)?;
+            tx.sm_delete(record.id).await?;
+            tx.commit().await?;
             return Ok(output(now));
         }
         if record.is_deleted() {
-            return Err(already_scheduled_for_deletion());
+            return Err(already_scheduled_for_deletion().into());
         }
         let purge_after = now.plus_days(input.recovery_window_in_days.unwrap_or(DEFAULT_RECOVERY_DAYS));
-        tx.sm_set_deletion(record.id, Some((now, purge_after))).await.map_err(internal)?;
-        tx.sm_set_changed(record.id, now).await.map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
+        tx.sm_set_deletion(record.id, Some((now, purge_after))).await?;
+        tx.sm_set_changed(record.id, now).await?;
+        tx.commit().await?;
         Ok(output(purge_after))
     }
 
@@ -96,16 +99,16 @@ impl SecretsManager {
     }
 
     /// RestoreSecret: cancels a scheduled deletion (a no-op on a secret not scheduled).
-    pub async fn restore_secret(&self, ctx: &RequestContext, input: SecretIdInput) -> Result<SecretRef, AwsError> {
+    pub async fn restore_secret(&self, ctx: &RequestContext, input: SecretIdInput) -> OpResult<SecretRef> {
         let secret_id = required(&input.secret_id, "secretId")?;
         let found = self.authorized(ctx, SecretsManagerOperation::RestoreSecret.action(), secret_id).await?;
-        let mut tx = self.store.begin().await.map_err(internal)?;
+        let mut tx = self.store.begin().await?;
         let record = self.lock(&mut tx, ctx, &found).await?;
         if record.is_deleted() {
-            tx.sm_set_deletion(record.id, None).await.map_err(internal)?;
-            tx.sm_set_changed(record.id, Timestamp::now()).await.map_err(internal)?;
+            tx.sm_set_deletion(record.id, None).await?;
+            tx.sm_set_changed(record.id, Timestamp::now()).await?;
         }
-        tx.commit().await.map_err(internal)?;
+        tx.commit().await?;
         Ok(SecretRef { arn: record.arn(&ctx.scope), name: record.name })
     }
 }

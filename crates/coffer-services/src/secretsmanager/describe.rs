@@ -1,6 +1,6 @@
 //! DescribeSecret, ListSecrets and ListSecretVersionIds.
 
-use super::errors::{internal, invalid_next_token, marked_for_deletion};
+use super::errors::{invalid_next_token, marked_for_deletion};
 use super::filters::{self, Listed};
 use super::model::{
     ListSecretVersionIdsInput, ListSecretVersionIdsOutput, ListSecretsInput, ListSecretsOutput, SecretDescription,
@@ -9,9 +9,10 @@ use super::model::{
 use super::validate::{self, required};
 use super::{SecretsManager, describe, echoed_kms_key, labels_of};
 use crate::RequestContext;
+use crate::error::OpResult;
 use crate::json::constraint;
 use crate::operation::SecretsManagerOperation;
-use coffer_aws::{AwsError, Timestamp};
+use coffer_aws::Timestamp;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
@@ -24,7 +25,7 @@ enum SortBy {
 }
 
 impl SortBy {
-    fn parse(s: Option<&str>) -> Result<Self, AwsError> {
+    fn parse(s: Option<&str>) -> OpResult<Self> {
         Ok(match s {
             None | Some("created-date") => SortBy::CreatedDate,
             Some("last-accessed-date") => SortBy::LastAccessedDate,
@@ -35,7 +36,8 @@ impl SortBy {
                     other,
                     "sortBy",
                     "Member must satisfy enum value set: [created-date, last-accessed-date, last-changed-date, name]",
-                ));
+                )
+                .into());
             }
         })
     }
@@ -90,22 +92,22 @@ impl SortKey {
 impl SecretsManager {
     /// Every secret of the caller's region with its tags and labels, secrets whose recovery
     /// window ended purged on the way.
-    pub(super) async fn listing(&self, ctx: &RequestContext, include_deleted: bool) -> Result<Vec<Listed>, AwsError> {
+    pub(super) async fn listing(&self, ctx: &RequestContext, include_deleted: bool) -> OpResult<Vec<Listed>> {
         let now = Timestamp::now();
-        let mut records = self.store.sm_list(&ctx.scope, true).await.map_err(internal)?;
+        let mut records = self.store.sm_list(&ctx.scope, true).await?;
         if records.iter().any(|r| r.is_expired(now)) {
-            self.store.sm_purge_expired(Some(&ctx.scope), now).await.map_err(internal)?;
+            self.store.sm_purge_expired(Some(&ctx.scope), now).await?;
             records.retain(|r| !r.is_expired(now));
         }
         if !include_deleted {
             records.retain(|r| !r.is_deleted());
         }
         let mut tags: HashMap<i64, Vec<(String, String)>> = HashMap::new();
-        for (id, k, v) in self.store.sm_list_tags(&ctx.scope).await.map_err(internal)? {
+        for (id, k, v) in self.store.sm_list_tags(&ctx.scope).await? {
             tags.entry(id).or_default().push((k, v));
         }
         let mut stages: HashMap<i64, Vec<(String, String)>> = HashMap::new();
-        for (id, s, v) in self.store.sm_list_stages(&ctx.scope).await.map_err(internal)? {
+        for (id, s, v) in self.store.sm_list_stages(&ctx.scope).await? {
             stages.entry(id).or_default().push((s, v));
         }
         Ok(records
@@ -119,25 +121,17 @@ impl SecretsManager {
     }
 
     /// DescribeSecret. Works on secrets scheduled for deletion (they show `DeletedDate`).
-    pub async fn describe_secret(
-        &self,
-        ctx: &RequestContext,
-        input: SecretIdInput,
-    ) -> Result<SecretDescription, AwsError> {
+    pub async fn describe_secret(&self, ctx: &RequestContext, input: SecretIdInput) -> OpResult<SecretDescription> {
         let secret_id = required(&input.secret_id, "secretId")?;
         let record = self.authorized(ctx, SecretsManagerOperation::DescribeSecret.action(), secret_id).await?;
-        let stages = self.store.sm_stages(record.id).await.map_err(internal)?;
-        let tags = self.store.sm_tags(record.id).await.map_err(internal)?;
+        let stages = self.store.sm_stages(record.id).await?;
+        let tags = self.store.sm_tags(record.id).await?;
         Ok(describe(&ctx.scope, &record, &stages, &tags, false))
     }
 
     /// ListSecrets: filtered, sorted (by `CreatedDate` ascending unless asked otherwise),
     /// paged with a token that names the last key shown.
-    pub async fn list_secrets(
-        &self,
-        ctx: &RequestContext,
-        input: ListSecretsInput,
-    ) -> Result<ListSecretsOutput, AwsError> {
+    pub async fn list_secrets(&self, ctx: &RequestContext, input: ListSecretsInput) -> OpResult<ListSecretsOutput> {
         let max = validate::max_results(input.max_results, 100, 100)?;
         let parsed = filters::parse(input.filters.as_deref().unwrap_or_default())?;
         let by = SortBy::parse(input.sort_by.as_deref())?;
@@ -145,17 +139,18 @@ impl SecretsManager {
             None | Some("asc") => false,
             Some("desc") => true,
             Some(other) => {
-                return Err(constraint(other, "sortOrder", "Member must satisfy enum value set: [asc, desc]"));
+                return Err(constraint(other, "sortOrder", "Member must satisfy enum value set: [asc, desc]").into());
             }
         };
         let order = if descending { "desc" } else { "asc" };
         let after = match &input.next_token {
             Some(token) => {
-                let text = crate::pagination::decode("ListSecrets", token).ok_or_else(invalid_next_token)?;
+                let text = crate::pagination::decode(SecretsManagerOperation::ListSecrets, token)
+                    .ok_or_else(invalid_next_token)?;
                 let (tok_by, rest) = text.split_once('|').ok_or_else(invalid_next_token)?;
                 let (tok_order, key) = rest.split_once('|').ok_or_else(invalid_next_token)?;
                 if tok_by != by.as_str() || tok_order != order {
-                    return Err(invalid_next_token());
+                    return Err(invalid_next_token().into());
                 }
                 Some(SortKey::decode(by, key).ok_or_else(invalid_next_token)?)
             }
@@ -174,7 +169,7 @@ impl SecretsManager {
         let page = usize::try_from(max).unwrap_or(100);
         let next_token = (entries.len() > page).then(|| {
             crate::pagination::encode(
-                "ListSecrets",
+                SecretsManagerOperation::ListSecrets,
                 &format!("{}|{order}|{}", by.as_str(), entries[page - 1].0.encode()),
             )
         });
@@ -192,12 +187,12 @@ impl SecretsManager {
         &self,
         ctx: &RequestContext,
         input: ListSecretVersionIdsInput,
-    ) -> Result<ListSecretVersionIdsOutput, AwsError> {
+    ) -> OpResult<ListSecretVersionIdsOutput> {
         let secret_id = required(&input.secret_id, "secretId")?;
         let max = validate::max_results(input.max_results, 100, 100)?;
         let after = match &input.next_token {
             Some(t) => Some(
-                crate::pagination::decode("ListSecretVersionIds", t)
+                crate::pagination::decode(SecretsManagerOperation::ListSecretVersionIds, t)
                     .and_then(|a| a.parse::<i64>().ok())
                     .ok_or_else(invalid_next_token)?,
             ),
@@ -205,10 +200,10 @@ impl SecretsManager {
         };
         let record = self.authorized(ctx, SecretsManagerOperation::ListSecretVersionIds.action(), secret_id).await?;
         if record.is_deleted() {
-            return Err(marked_for_deletion());
+            return Err(marked_for_deletion().into());
         }
-        let versions = self.store.sm_versions(record.id).await.map_err(internal)?;
-        let stages = self.store.sm_stages(record.id).await.map_err(internal)?;
+        let versions = self.store.sm_versions(record.id).await?;
+        let stages = self.store.sm_stages(record.id).await?;
         let include_deprecated = input.include_deprecated.unwrap_or(false);
         let kms = echoed_kms_key(&record).unwrap_or_else(|| "DefaultEncryptionKey".to_owned());
         let mut shown: Vec<(i64, SecretVersionsListEntry)> = versions
@@ -230,8 +225,9 @@ impl SecretsManager {
             .filter(|(_, e)| include_deprecated || !e.version_stages.is_empty())
             .collect();
         let page = usize::try_from(max).unwrap_or(100);
-        let next_token = (shown.len() > page)
-            .then(|| crate::pagination::encode("ListSecretVersionIds", &shown[page - 1].0.to_string()));
+        let next_token = (shown.len() > page).then(|| {
+            crate::pagination::encode(SecretsManagerOperation::ListSecretVersionIds, &shown[page - 1].0.to_string())
+        });
         shown.truncate(page);
         Ok(ListSecretVersionIdsOutput {
             versions: shown.into_iter().map(|(_, e)| e).collect(),

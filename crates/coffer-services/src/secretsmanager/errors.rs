@@ -2,7 +2,6 @@
 //! exception shape names its message member `Message`.
 
 use coffer_aws::{AwsError, MessageKey};
-use coffer_store::StoreError;
 
 fn sm(code: &'static str, message: impl Into<String>) -> AwsError {
     AwsError::new(code, MessageKey::Upper, message)
@@ -95,10 +94,4 @@ pub fn sensitive_length(member: &str, constraint: &str) -> AwsError {
     crate::json::validation(format!(
         "1 validation error detected: Value at '{member}' failed to satisfy constraint: {constraint}"
     ))
-}
-
-/// A store failure: logged with its cause, reported to the client without detail.
-pub fn internal(err: StoreError) -> AwsError {
-    tracing::error!(error = %err, "store failure");
-    crate::json::internal("InternalServiceError")
 }

@@ -12,8 +12,8 @@
 
 use super::errors::invalid_parameter;
 use super::model::Filter;
+use crate::error::OpResult;
 use crate::json::constraint;
-use coffer_aws::AwsError;
 use coffer_store::secrets::SecretRecord;
 
 pub const MAX_FILTERS: usize = 10;
@@ -64,13 +64,14 @@ fn value_ok(v: &str) -> bool {
     body.chars().all(|c| c.is_ascii_alphanumeric() || " :_@/+=.-!".contains(c))
 }
 
-pub fn parse(filters: &[Filter]) -> Result<Vec<Parsed>, AwsError> {
+pub fn parse(filters: &[Filter]) -> OpResult<Vec<Parsed>> {
     if filters.len() > MAX_FILTERS {
         return Err(constraint(
             format!("{} filters", filters.len()),
             "filters",
             "Member must have length less than or equal to 10",
-        ));
+        )
+        .into());
     }
     let mut out = Vec::with_capacity(filters.len());
     for (i, f) in filters.iter().enumerate() {
@@ -85,27 +86,29 @@ pub fn parse(filters: &[Filter]) -> Result<Vec<Parsed>, AwsError> {
         })?;
         let values = match &f.values {
             Some(v) if !v.is_empty() => v,
-            _ => return Err(invalid_parameter(format!("Invalid filter values for key: {key_text}"))),
+            _ => return Err(invalid_parameter(format!("Invalid filter values for key: {key_text}")).into()),
         };
         if values.len() > MAX_VALUES {
             return Err(constraint(
                 format!("[{}]", values.join(", ")),
                 &format!("filters.{n}.member.values"),
                 "Member must have length less than or equal to 10",
-            ));
+            )
+            .into());
         }
         let mut parsed = Vec::with_capacity(values.len());
         for (j, v) in values.iter().enumerate() {
             let at = format!("filters.{n}.member.values.{}.member", j + 1);
             if v.chars().count() > MAX_VALUE_LEN {
-                return Err(constraint(v, &at, "Member must have length less than or equal to 512"));
+                return Err(constraint(v, &at, "Member must have length less than or equal to 512").into());
             }
             if !value_ok(v) {
                 return Err(constraint(
                     v,
                     &at,
                     "Member must satisfy regular expression pattern: ^\\!?[a-zA-Z0-9 :_@\\/\\+\\=\\.\\-\\!]*$",
-                ));
+                )
+                .into());
             }
             match v.strip_prefix('!') {
                 Some(rest) => parsed.push((true, rest.to_owned())),

@@ -29,6 +29,7 @@ mod update;
 mod validate;
 mod value;
 
+use crate::error::{OpError, OpResult};
 use crate::json::{decode, encode};
 use crate::operation::SecretsManagerOperation;
 use crate::ssm::model::{Parameter, WireValue};
@@ -38,7 +39,7 @@ use coffer_aws::sm_name::{SecretId, ends_like_suffix};
 use coffer_aws::{AwsError, MessageKey, Scope, Timestamp};
 use coffer_store::secrets::{SecretRecord, SecretVersion, ValueKind};
 use coffer_store::{Store, WriteTx};
-use errors::{internal, secret_not_found};
+use errors::secret_not_found;
 use model::{SecretDescription, Tag};
 use std::collections::BTreeMap;
 
@@ -59,14 +60,11 @@ pub struct SecretsManager {
 }
 
 /// Policies are evaluated against a secret's full ARN, but AWS's denial names the secret as
-/// the caller did (`… on resource: mysql`): maps an `AccessDeniedException` accordingly.
-pub(crate) fn named_as_called(arn: &str, secret_id: &str) -> impl FnOnce(AwsError) -> AwsError {
-    let (full, named) = (format!("on resource: {arn} "), format!("on resource: {secret_id} "));
-    move |mut e: AwsError| {
-        if e.code == "AccessDeniedException" {
-            e.message = e.message.map(|m| m.replace(&full, &named));
-        }
-        e
+/// the caller did (`… on resource: mysql`).
+pub(crate) fn named_as_called(secret_id: &str) -> impl FnOnce(OpError) -> OpError + '_ {
+    move |e| match e {
+        OpError::AccessDenied(denial) => OpError::AccessDenied(denial.naming(secret_id)),
+        other => other,
     }
 }
 
@@ -103,12 +101,7 @@ impl SecretsManager {
     }
 
     /// Runs the operation `op` on a JSON request body and returns the JSON response body.
-    pub async fn call(
-        &self,
-        op: SecretsManagerOperation,
-        ctx: &RequestContext,
-        body: &[u8],
-    ) -> Result<Vec<u8>, AwsError> {
+    pub async fn call(&self, op: SecretsManagerOperation, ctx: &RequestContext, body: &[u8]) -> OpResult<Vec<u8>> {
         match op {
             SecretsManagerOperation::CreateSecret => encode(&self.create_secret(ctx, decode(body)?).await?),
             SecretsManagerOperation::GetSecretValue => encode(&self.get_secret_value(ctx, decode(body)?).await?),
@@ -150,7 +143,7 @@ impl SecretsManager {
     /// always read as a full ARN, so a partial ARN of a name that itself ends that way finds
     /// nothing (AWS docs, "Finding a secret from a partial ARN"). A secret whose recovery
     /// window has ended is purged here and reported missing.
-    pub(crate) async fn lookup(&self, ctx: &RequestContext, secret_id: &str) -> Result<Lookup, AwsError> {
+    pub(crate) async fn lookup(&self, ctx: &RequestContext, secret_id: &str) -> OpResult<Lookup> {
         Ok(self.lookup_with(ctx, secret_id, None).await?.0)
     }
 
@@ -161,7 +154,7 @@ impl SecretsManager {
         ctx: &RequestContext,
         secret_id: &str,
         stage: &str,
-    ) -> Result<(Lookup, Option<Staged>), AwsError> {
+    ) -> OpResult<(Lookup, Option<Staged>)> {
         self.lookup_with(ctx, secret_id, Some(stage)).await
     }
 
@@ -170,7 +163,7 @@ impl SecretsManager {
         ctx: &RequestContext,
         secret_id: &str,
         stage: Option<&str>,
-    ) -> Result<(Lookup, Option<Staged>), AwsError> {
+    ) -> OpResult<(Lookup, Option<Staged>)> {
         let scope = &ctx.scope;
         let (name, suffix, arn) = match SecretId::parse(secret_id)? {
             SecretId::Name(name) => {
@@ -202,7 +195,7 @@ impl SecretsManager {
                 None => self.store.sm_secret(scope, &name).await.map(|f| f.map(|record| (record, None, None))),
             };
         let missing = (Lookup::Missing { arn: arn.clone() }, None);
-        let Some((record, tags, staged)) = found.map_err(internal)? else {
+        let Some((record, tags, staged)) = found? else {
             return Ok(missing);
         };
         if suffix.as_deref().is_some_and(|s| s != record.arn_suffix) {
@@ -210,7 +203,7 @@ impl SecretsManager {
         }
         let now = Timestamp::now();
         if record.is_expired(now) {
-            self.store.sm_purge_expired(Some(scope), now).await.map_err(internal)?;
+            self.store.sm_purge_expired(Some(scope), now).await?;
             return Ok(missing);
         }
         Ok((Lookup::Found(Box::new(record), tags), staged))
@@ -223,7 +216,7 @@ impl SecretsManager {
         ctx: &RequestContext,
         action: &str,
         secret_id: &str,
-    ) -> Result<SecretRecord, AwsError> {
+    ) -> OpResult<SecretRecord> {
         self.authorized_with(ctx, action, secret_id, RequestFacts::default()).await
     }
 
@@ -235,7 +228,7 @@ impl SecretsManager {
         action: &str,
         secret_id: &str,
         request: RequestFacts<'_>,
-    ) -> Result<SecretRecord, AwsError> {
+    ) -> OpResult<SecretRecord> {
         let found = self.lookup(ctx, secret_id).await?;
         self.authorize_lookup(ctx, action, secret_id, found, request).await
     }
@@ -249,18 +242,18 @@ impl SecretsManager {
         secret_id: &str,
         found: Lookup,
         request: RequestFacts<'_>,
-    ) -> Result<SecretRecord, AwsError> {
+    ) -> OpResult<SecretRecord> {
         match found {
             Lookup::Found(record, tags) => {
                 self.authorize_on(ctx, action, &record, tags.as_deref(), request)
                     .await
-                    .map_err(named_as_called(&record.arn(&ctx.scope), secret_id))?;
+                    .map_err(named_as_called(secret_id))?;
                 Ok(*record)
             }
             Lookup::Missing { arn } => {
                 ctx.authorize_with(action, &arn, &ResourceFacts::of_request(request))
-                    .map_err(named_as_called(&arn, secret_id))?;
-                Err(secret_not_found())
+                    .map_err(|denial| denial.naming(secret_id))?;
+                Err(secret_not_found().into())
             }
         }
     }
@@ -274,21 +267,21 @@ impl SecretsManager {
         record: &SecretRecord,
         tags: Option<&[(String, String)]>,
         request: RequestFacts<'_>,
-    ) -> Result<(), AwsError> {
+    ) -> OpResult<()> {
         let arn = record.arn(&ctx.scope);
         if !ctx.needs_resource_facts() {
-            return ctx.authorize_with(action, &arn, &ResourceFacts::of_request(request));
+            return Ok(ctx.authorize_with(action, &arn, &ResourceFacts::of_request(request))?);
         }
         let loaded;
         let tags = match tags {
             Some(tags) => tags,
             None => {
-                loaded = self.store.sm_tags(record.id).await.map_err(internal)?;
+                loaded = self.store.sm_tags(record.id).await?;
                 &loaded
             }
         };
         let facts = ResourceFacts { tags, resource_policy: record.resource_policy.as_deref(), request };
-        ctx.authorize_with(action, &arn, &facts)
+        Ok(ctx.authorize_with(action, &arn, &facts)?)
     }
 
     /// Locks the row of a secret found by [`Self::authorized`] for the rest of `tx`. If it was
@@ -298,10 +291,10 @@ impl SecretsManager {
         tx: &mut WriteTx,
         ctx: &RequestContext,
         found: &SecretRecord,
-    ) -> Result<SecretRecord, AwsError> {
-        match tx.sm_lock(&ctx.scope, &found.name).await.map_err(internal)? {
+    ) -> OpResult<SecretRecord> {
+        match tx.sm_lock(&ctx.scope, &found.name).await? {
             Some(record) if record.id == found.id && !record.is_expired(Timestamp::now()) => Ok(record),
-            _ => Err(secret_not_found()),
+            _ => Err(secret_not_found().into()),
         }
     }
 
@@ -311,11 +304,12 @@ impl SecretsManager {
         scope: &Scope,
         record: &SecretRecord,
         version: &SecretVersion,
-    ) -> Result<(Option<WireValue>, Option<model::WireBlob>), AwsError> {
-        let plain = self.store.sm_open(scope, record, version).map_err(internal)?;
+    ) -> OpResult<(Option<WireValue>, Option<model::WireBlob>)> {
+        let plain = self.store.sm_open(scope, record, version)?;
         Ok(match version.kind {
             ValueKind::String => {
-                let text = plain.to_secret_string().ok_or_else(|| crate::json::internal("InternalServiceError"))?;
+                let text =
+                    plain.to_secret_string().ok_or_else(|| crate::error::internal(crate::Service::SecretsManager))?;
                 (Some(WireValue(text)), None)
             }
             ValueKind::Binary => (None, Some(model::WireBlob(plain))),
@@ -347,11 +341,12 @@ impl SecretsManager {
         requested_name: &str,
         secret_id: &str,
         with_decryption: bool,
-    ) -> Result<Option<Parameter>, AwsError> {
+    ) -> OpResult<Option<Parameter>> {
         if !with_decryption {
             return Err(crate::json::validation(
                 "WithDecryption flag must be True for retrieving a Secret Manager secret.",
-            ));
+            )
+            .into());
         }
         let (id, selector) = split_selector(secret_id);
         if SecretId::parse(id).is_err() {
@@ -381,10 +376,10 @@ impl SecretsManager {
             return Ok(None);
         }
         let version = match selector {
-            None => self.store.sm_version_by_stage(record.id, AWSCURRENT).await.map_err(internal)?,
-            Some(sel) => match self.store.sm_version(record.id, sel).await.map_err(internal)? {
+            None => self.store.sm_version_by_stage(record.id, AWSCURRENT).await?,
+            Some(sel) => match self.store.sm_version(record.id, sel).await? {
                 Some(v) => Some(v),
-                None => self.store.sm_version_by_stage(record.id, sel).await.map_err(internal)?,
+                None => self.store.sm_version_by_stage(record.id, sel).await?,
             },
         };
         let Some(version) = version else { return Ok(None) };
@@ -394,13 +389,13 @@ impl SecretsManager {
                 use base64::Engine as _;
                 WireValue(SecretString::from(base64::engine::general_purpose::STANDARD.encode(blob.0.expose())))
             }
-            (None, None) => return Err(crate::json::internal("InternalServiceError")),
+            (None, None) => return Err(crate::error::internal(crate::Service::SecretsManager).into()),
         };
-        let stages = self.store.sm_stages(record.id).await.map_err(internal)?;
-        let tags = self.store.sm_tags(record.id).await.map_err(internal)?;
+        let stages = self.store.sm_stages(record.id).await?;
+        let tags = self.store.sm_tags(record.id).await?;
         let description = describe(&ctx.scope, &record, &stages, &tags, false);
         let source_result =
-            serde_json::to_string(&description).map_err(|_| crate::json::internal("InternalServerError"))?;
+            serde_json::to_string(&description).map_err(|_| crate::error::internal(crate::Service::SecretsManager))?;
         self.record_access(&record, &version).await;
         Ok(Some(Parameter {
             name: requested_name.to_owned(),

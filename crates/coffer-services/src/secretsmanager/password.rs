@@ -6,10 +6,10 @@ use super::SecretsManager;
 use super::errors::invalid_parameter;
 use super::model::{GetRandomPasswordInput, GetRandomPasswordOutput};
 use crate::RequestContext;
+use crate::error::OpResult;
 use crate::json::constraint;
 use crate::operation::SecretsManagerOperation;
 use crate::ssm::model::WireValue;
-use coffer_aws::AwsError;
 use coffer_aws::secret::SecretString;
 
 pub const DEFAULT_LENGTH: i64 = 32;
@@ -21,18 +21,20 @@ pub const PUNCTUATION: &str = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
 const MAX_DRAWS: usize = 100_000;
 
 /// The password a request asks for.
-pub fn generate(input: &GetRandomPasswordInput) -> Result<SecretString, AwsError> {
+pub fn generate(input: &GetRandomPasswordInput) -> OpResult<SecretString> {
     use rand::RngExt as _;
     let length = input.password_length.unwrap_or(DEFAULT_LENGTH);
     if length < 1 {
-        return Err(constraint(length, "passwordLength", "Member must have value greater than or equal to 1"));
+        return Err(constraint(length, "passwordLength", "Member must have value greater than or equal to 1").into());
     }
     if length > MAX_LENGTH {
-        return Err(constraint(length, "passwordLength", "Member must have value less than or equal to 4096"));
+        return Err(constraint(length, "passwordLength", "Member must have value less than or equal to 4096").into());
     }
     let exclude = input.exclude_characters.as_deref().unwrap_or("");
     if exclude.chars().count() > 4096 {
-        return Err(constraint(exclude, "excludeCharacters", "Member must have length less than or equal to 4096"));
+        return Err(
+            constraint(exclude, "excludeCharacters", "Member must have length less than or equal to 4096").into()
+        );
     }
     let flag = |f: Option<bool>| f.unwrap_or(false);
     let mut classes: Vec<Vec<char>> = Vec::new();
@@ -56,12 +58,13 @@ pub fn generate(input: &GetRandomPasswordInput) -> Result<SecretString, AwsError
     if alphabet.is_empty() {
         return Err(invalid_parameter(
             "The request excludes every character: there is nothing to make a password from.",
-        ));
+        )
+        .into());
     }
     let length = usize::try_from(length).unwrap_or(usize::MAX);
     let require_each = input.require_each_included_type.unwrap_or(true);
     if require_each && required_types > length {
-        return Err(invalid_parameter("Password length is too short based on the required types."));
+        return Err(invalid_parameter("Password length is too short based on the required types.").into());
     }
     let mut rng = rand::rng();
     for _ in 0..MAX_DRAWS {
@@ -75,7 +78,7 @@ pub fn generate(input: &GetRandomPasswordInput) -> Result<SecretString, AwsError
             return Ok(password);
         }
     }
-    Err(crate::json::internal("InternalServiceError"))
+    Err(crate::error::internal(crate::Service::SecretsManager).into())
 }
 
 impl SecretsManager {
@@ -83,7 +86,7 @@ impl SecretsManager {
         &self,
         ctx: &RequestContext,
         input: GetRandomPasswordInput,
-    ) -> Result<GetRandomPasswordOutput, AwsError> {
+    ) -> OpResult<GetRandomPasswordOutput> {
         ctx.authorize(SecretsManagerOperation::GetRandomPassword.action(), "*")?;
         Ok(GetRandomPasswordOutput { random_password: WireValue(generate(&input)?) })
     }

@@ -3,38 +3,43 @@
 //! verbatim; evaluating it is the authorization layer's business.
 
 use super::SecretsManager;
-use super::errors::{internal, malformed_policy, marked_for_deletion, missing};
+use super::errors::{malformed_policy, marked_for_deletion, missing};
 use super::model::{
     GetResourcePolicyOutput, PutResourcePolicyInput, SecretIdInput, SecretRef, ValidateResourcePolicyInput,
     ValidateResourcePolicyOutput, ValidationErrorsEntry,
 };
 use super::validate::required;
 use crate::RequestContext;
+use crate::error::OpResult;
 use crate::json::constraint;
 use crate::operation::SecretsManagerOperation;
-use coffer_aws::{AwsError, Timestamp};
+use coffer_aws::Timestamp;
 use serde_json::Value;
 
 pub const MAX_POLICY: usize = 20_480;
 
 /// Parses a policy document: within 1..=20480 characters and a JSON object.
-fn parse(text: Option<&str>) -> Result<Value, AwsError> {
+fn parse(text: Option<&str>) -> OpResult<Value> {
     let text = text.ok_or_else(|| missing("resourcePolicy"))?;
     let n = text.chars().count();
     if n < 1 {
-        return Err(constraint(text, "resourcePolicy", "Member must have length greater than or equal to 1"));
+        return Err(constraint(text, "resourcePolicy", "Member must have length greater than or equal to 1").into());
     }
     if n > MAX_POLICY {
         return Err(constraint(
             format!("{n} characters"),
             "resourcePolicy",
             "Member must have length less than or equal to 20480",
-        ));
+        )
+        .into());
     }
     match serde_json::from_str::<Value>(text) {
         Ok(v @ Value::Object(_)) => Ok(v),
-        Ok(_) => Err(malformed_policy("This resource policy contains a syntax error: a policy must be a JSON object.")),
-        Err(e) => Err(malformed_policy(format!("This resource policy contains a syntax error: {e}."))),
+        Ok(_) => {
+            Err(malformed_policy("This resource policy contains a syntax error: a policy must be a JSON object.")
+                .into())
+        }
+        Err(e) => Err(malformed_policy(format!("This resource policy contains a syntax error: {e}.")).into()),
     }
 }
 
@@ -89,22 +94,22 @@ impl SecretsManager {
         &self,
         ctx: &RequestContext,
         input: PutResourcePolicyInput,
-    ) -> Result<SecretRef, AwsError> {
+    ) -> OpResult<SecretRef> {
         let secret_id = required(&input.secret_id, "secretId")?;
         let policy = parse(input.resource_policy.as_deref())?;
         if let Some(first) = structure_errors(&policy).into_iter().next() {
-            return Err(malformed_policy(first));
+            return Err(malformed_policy(first).into());
         }
         // FIXME(compat): BlockPublicPolicy is accepted and ignored until policies are evaluated.
         let found = self.authorized(ctx, SecretsManagerOperation::PutResourcePolicy.action(), secret_id).await?;
-        let mut tx = self.store.begin().await.map_err(internal)?;
+        let mut tx = self.store.begin().await?;
         let record = self.lock(&mut tx, ctx, &found).await?;
         if record.is_deleted() {
-            return Err(marked_for_deletion());
+            return Err(marked_for_deletion().into());
         }
-        tx.sm_set_policy(record.id, input.resource_policy.as_deref()).await.map_err(internal)?;
-        tx.sm_set_changed(record.id, Timestamp::now()).await.map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
+        tx.sm_set_policy(record.id, input.resource_policy.as_deref()).await?;
+        tx.sm_set_changed(record.id, Timestamp::now()).await?;
+        tx.commit().await?;
         Ok(SecretRef { arn: record.arn(&ctx.scope), name: record.name })
     }
 
@@ -112,7 +117,7 @@ impl SecretsManager {
         &self,
         ctx: &RequestContext,
         input: SecretIdInput,
-    ) -> Result<GetResourcePolicyOutput, AwsError> {
+    ) -> OpResult<GetResourcePolicyOutput> {
         let secret_id = required(&input.secret_id, "secretId")?;
         let record = self.authorized(ctx, SecretsManagerOperation::GetResourcePolicy.action(), secret_id).await?;
         Ok(GetResourcePolicyOutput {
@@ -122,23 +127,19 @@ impl SecretsManager {
         })
     }
 
-    pub async fn delete_resource_policy(
-        &self,
-        ctx: &RequestContext,
-        input: SecretIdInput,
-    ) -> Result<SecretRef, AwsError> {
+    pub async fn delete_resource_policy(&self, ctx: &RequestContext, input: SecretIdInput) -> OpResult<SecretRef> {
         let secret_id = required(&input.secret_id, "secretId")?;
         let found = self.authorized(ctx, SecretsManagerOperation::DeleteResourcePolicy.action(), secret_id).await?;
-        let mut tx = self.store.begin().await.map_err(internal)?;
+        let mut tx = self.store.begin().await?;
         let record = self.lock(&mut tx, ctx, &found).await?;
         if record.is_deleted() {
-            return Err(marked_for_deletion());
+            return Err(marked_for_deletion().into());
         }
         if record.resource_policy.is_some() {
-            tx.sm_set_policy(record.id, None).await.map_err(internal)?;
-            tx.sm_set_changed(record.id, Timestamp::now()).await.map_err(internal)?;
+            tx.sm_set_policy(record.id, None).await?;
+            tx.sm_set_changed(record.id, Timestamp::now()).await?;
         }
-        tx.commit().await.map_err(internal)?;
+        tx.commit().await?;
         Ok(SecretRef { arn: record.arn(&ctx.scope), name: record.name })
     }
 
@@ -149,7 +150,7 @@ impl SecretsManager {
         &self,
         ctx: &RequestContext,
         input: ValidateResourcePolicyInput,
-    ) -> Result<ValidateResourcePolicyOutput, AwsError> {
+    ) -> OpResult<ValidateResourcePolicyOutput> {
         let policy = parse(input.resource_policy.as_deref())?;
         match input.secret_id.as_deref() {
             Some(secret_id) => {

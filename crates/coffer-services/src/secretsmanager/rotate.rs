@@ -27,49 +27,52 @@
 //! VersionId of an unfinished rotation's AWSPENDING version, if any; labels are left as they
 //! are, as AWS documents.
 
-use super::errors::{internal, invalid_parameter, marked_for_deletion, token_in_use};
+use super::errors::{invalid_parameter, marked_for_deletion, token_in_use};
 use super::labels::Labels;
 use super::model::{RotateSecretInput, RotationRules, SecretIdInput, SecretVersionRef};
 use super::validate::{self, required};
 use super::{AWSCURRENT, AWSPENDING, SecretsManager};
 use crate::RequestContext;
+use crate::error::OpResult;
 use crate::json::constraint;
 use crate::operation::SecretsManagerOperation;
-use coffer_aws::{AwsError, Timestamp};
+use coffer_aws::Timestamp;
 use coffer_store::secrets::RotationState;
 
-fn check_rules(rules: &RotationRules) -> Result<(), AwsError> {
+fn check_rules(rules: &RotationRules) -> OpResult<()> {
     if let Some(days) = rules.automatically_after_days
         && !(1..=1000).contains(&days)
     {
-        return Err(invalid_parameter("RotationRules.AutomaticallyAfterDays must be within 1-1000."));
+        return Err(invalid_parameter("RotationRules.AutomaticallyAfterDays must be within 1-1000.").into());
     }
     if let Some(expr) = &rules.schedule_expression
         && (expr.is_empty() || expr.chars().count() > 256)
     {
-        return Err(constraint(expr, "rotationRules.scheduleExpression", "Member must have length between 1 and 256"));
+        return Err(
+            constraint(expr, "rotationRules.scheduleExpression", "Member must have length between 1 and 256").into()
+        );
     }
     if let Some(duration) = &rules.duration {
         let hours = duration.strip_suffix('h').and_then(|h| h.parse::<u32>().ok());
         if !hours.is_some_and(|h| (1..=24).contains(&h)) {
-            return Err(invalid_parameter("RotationRules.Duration must be between 1h and 24h, written like \"3h\"."));
+            return Err(
+                invalid_parameter("RotationRules.Duration must be between 1h and 24h, written like \"3h\".").into()
+            );
         }
     }
     Ok(())
 }
 
 impl SecretsManager {
-    pub async fn rotate_secret(
-        &self,
-        ctx: &RequestContext,
-        input: RotateSecretInput,
-    ) -> Result<SecretVersionRef, AwsError> {
+    pub async fn rotate_secret(&self, ctx: &RequestContext, input: RotateSecretInput) -> OpResult<SecretVersionRef> {
         let secret_id = required(&input.secret_id, "secretId")?;
         validate::token(input.client_request_token.as_deref())?;
         if let Some(arn) = &input.rotation_lambda_arn
             && arn.chars().count() > 2048
         {
-            return Err(constraint(arn, "rotationLambdaARN", "Member must have length less than or equal to 2048"));
+            return Err(
+                constraint(arn, "rotationLambdaARN", "Member must have length less than or equal to 2048").into()
+            );
         }
         if let Some(rules) = &input.rotation_rules {
             check_rules(rules)?;
@@ -77,10 +80,10 @@ impl SecretsManager {
         let found = self.authorized(ctx, SecretsManagerOperation::RotateSecret.action(), secret_id).await?;
 
         let now = Timestamp::now();
-        let mut tx = self.store.begin().await.map_err(internal)?;
+        let mut tx = self.store.begin().await?;
         let record = self.lock(&mut tx, ctx, &found).await?;
         if record.is_deleted() {
-            return Err(marked_for_deletion());
+            return Err(marked_for_deletion().into());
         }
         let rules = match &input.rotation_rules {
             Some(rules) => Some(rules.clone()),
@@ -101,17 +104,15 @@ impl SecretsManager {
                 (None, Some(token)) if token == current => token.to_owned(),
                 (None, token) => {
                     let token = validate::token_or_uuid(token);
-                    if tx.sm_version(record.id, &token).await.map_err(internal)?.is_some() {
-                        return Err(token_in_use(&token, &record.arn(&ctx.scope)));
+                    if tx.sm_version(record.id, &token).await?.is_some() {
+                        return Err(token_in_use(&token, &record.arn(&ctx.scope)).into());
                     }
-                    let source = tx.sm_version(record.id, &current).await.map_err(internal)?.ok_or_else(|| {
+                    let source = tx.sm_version(record.id, &current).await?.ok_or_else(|| {
                         tracing::error!(secret = record.id, "AWSCURRENT names a missing version");
-                        crate::json::internal("InternalServiceError")
+                        crate::error::internal(crate::Service::SecretsManager)
                     })?;
-                    let value = self.store.sm_open(&ctx.scope, &record, &source).map_err(internal)?;
-                    tx.sm_insert_version(&ctx.scope, &record, &token, source.kind, &value, now)
-                        .await
-                        .map_err(internal)?;
+                    let value = self.store.sm_open(&ctx.scope, &record, &source)?;
+                    tx.sm_insert_version(&ctx.scope, &record, &token, source.kind, &value, now).await?;
                     labels.attach(&mut tx, AWSPENDING, &token).await?;
                     token
                 }
@@ -132,23 +133,19 @@ impl SecretsManager {
             last_rotated,
             next_rotation: days.filter(|_| scheduled).map(|d| last_rotated.unwrap_or(now).plus_days(d)),
         };
-        tx.sm_set_rotation(record.id, &rotation).await.map_err(internal)?;
-        tx.sm_set_changed(record.id, now).await.map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
+        tx.sm_set_rotation(record.id, &rotation).await?;
+        tx.sm_set_changed(record.id, now).await?;
+        tx.commit().await?;
         Ok(SecretVersionRef { arn: record.arn(&ctx.scope), name: record.name, version_id })
     }
 
-    pub async fn cancel_rotate_secret(
-        &self,
-        ctx: &RequestContext,
-        input: SecretIdInput,
-    ) -> Result<SecretVersionRef, AwsError> {
+    pub async fn cancel_rotate_secret(&self, ctx: &RequestContext, input: SecretIdInput) -> OpResult<SecretVersionRef> {
         let secret_id = required(&input.secret_id, "secretId")?;
         let found = self.authorized(ctx, SecretsManagerOperation::CancelRotateSecret.action(), secret_id).await?;
-        let mut tx = self.store.begin().await.map_err(internal)?;
+        let mut tx = self.store.begin().await?;
         let record = self.lock(&mut tx, ctx, &found).await?;
         if record.is_deleted() {
-            return Err(marked_for_deletion());
+            return Err(marked_for_deletion().into());
         }
         let labels = Labels::load(&mut tx, record.id).await?;
         let pending = labels.holder(AWSPENDING).filter(|p| Some(*p) != labels.holder(AWSCURRENT)).map(str::to_owned);
@@ -159,9 +156,9 @@ impl SecretsManager {
             last_rotated: record.last_rotated,
             next_rotation: None,
         };
-        tx.sm_set_rotation(record.id, &rotation).await.map_err(internal)?;
-        tx.sm_set_changed(record.id, Timestamp::now()).await.map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
+        tx.sm_set_rotation(record.id, &rotation).await?;
+        tx.sm_set_changed(record.id, Timestamp::now()).await?;
+        tx.commit().await?;
         Ok(SecretVersionRef { arn: record.arn(&ctx.scope), name: record.name, version_id: pending })
     }
 }

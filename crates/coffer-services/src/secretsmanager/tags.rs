@@ -1,57 +1,58 @@
 //! TagResource and UntagResource.
 
 use super::SecretsManager;
-use super::errors::{internal, limit_exceeded, marked_for_deletion, missing};
+use super::errors::{limit_exceeded, marked_for_deletion, missing};
 use super::model::{Empty, TagResourceInput, UntagResourceInput};
 use super::validate::{self, MAX_TAGS, required};
+use crate::error::OpResult;
 use crate::operation::SecretsManagerOperation;
 use crate::{RequestContext, RequestFacts, RequestTags};
-use coffer_aws::{AwsError, Timestamp};
+use coffer_aws::Timestamp;
 
 impl SecretsManager {
     /// TagResource: merges by key (an existing key gets the new value and keeps its place).
-    pub async fn tag_resource(&self, ctx: &RequestContext, input: TagResourceInput) -> Result<Empty, AwsError> {
+    pub async fn tag_resource(&self, ctx: &RequestContext, input: TagResourceInput) -> OpResult<Empty> {
         let secret_id = required(&input.secret_id, "secretId")?;
         let tags = validate::tags(input.tags.as_deref().ok_or_else(|| missing("tags"))?)?;
         let request = RequestFacts::tags(RequestTags::Set(&tags));
         let found =
             self.authorized_with(ctx, SecretsManagerOperation::TagResource.action(), secret_id, request).await?;
-        let mut tx = self.store.begin().await.map_err(internal)?;
+        let mut tx = self.store.begin().await?;
         let record = self.lock(&mut tx, ctx, &found).await?;
         if record.is_deleted() {
-            return Err(marked_for_deletion());
+            return Err(marked_for_deletion().into());
         }
-        let existing = tx.sm_tags(record.id).await.map_err(internal)?;
+        let existing = tx.sm_tags(record.id).await?;
         let added = tags.iter().filter(|(k, _)| !existing.iter().any(|(e, _)| e == k)).count();
         if existing.len() + added > MAX_TAGS {
-            return Err(limit_exceeded(format!("A secret can have at most {MAX_TAGS} tags.")));
+            return Err(limit_exceeded(format!("A secret can have at most {MAX_TAGS} tags.")).into());
         }
         for (key, value) in &tags {
-            tx.sm_put_tag(record.id, key, value).await.map_err(internal)?;
+            tx.sm_put_tag(record.id, key, value).await?;
         }
-        tx.sm_set_changed(record.id, Timestamp::now()).await.map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
+        tx.sm_set_changed(record.id, Timestamp::now()).await?;
+        tx.commit().await?;
         Ok(Empty {})
     }
 
     /// UntagResource: removing a key the secret does not have is a no-op.
-    pub async fn untag_resource(&self, ctx: &RequestContext, input: UntagResourceInput) -> Result<Empty, AwsError> {
+    pub async fn untag_resource(&self, ctx: &RequestContext, input: UntagResourceInput) -> OpResult<Empty> {
         let secret_id = required(&input.secret_id, "secretId")?;
         let keys = input.tag_keys.as_deref().ok_or_else(|| missing("tagKeys"))?;
         validate::tag_keys(keys)?;
         let request = RequestFacts::tags(RequestTags::Removed(keys));
         let found =
             self.authorized_with(ctx, SecretsManagerOperation::UntagResource.action(), secret_id, request).await?;
-        let mut tx = self.store.begin().await.map_err(internal)?;
+        let mut tx = self.store.begin().await?;
         let record = self.lock(&mut tx, ctx, &found).await?;
         if record.is_deleted() {
-            return Err(marked_for_deletion());
+            return Err(marked_for_deletion().into());
         }
         for key in keys {
-            tx.sm_remove_tag(record.id, key).await.map_err(internal)?;
+            tx.sm_remove_tag(record.id, key).await?;
         }
-        tx.sm_set_changed(record.id, Timestamp::now()).await.map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
+        tx.sm_set_changed(record.id, Timestamp::now()).await?;
+        tx.commit().await?;
         Ok(Empty {})
     }
 }

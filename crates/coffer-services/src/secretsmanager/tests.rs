@@ -6,6 +6,8 @@
 use super::model::*;
 use super::*;
 use crate::RequestContext;
+use crate::Service;
+use crate::error::{OpError, OpResult};
 use coffer_aws::secret::ExposeSecret;
 use coffer_store::{Keyring, MasterKey, StoreOptions};
 use std::path::PathBuf;
@@ -98,7 +100,12 @@ fn put_input(id: &str, value: &str, stages: Option<&[&str]>) -> PutSecretValueIn
     }
 }
 
-async fn get(sm: &SecretsManager, id: &str) -> Result<GetSecretValueOutput, AwsError> {
+/// An error as the client receives it.
+fn aws(e: OpError) -> AwsError {
+    e.into_aws(Service::SecretsManager)
+}
+
+async fn get(sm: &SecretsManager, id: &str) -> OpResult<GetSecretValueOutput> {
     sm.get_secret_value(
         &ctx(),
         GetSecretValueInput { secret_id: Some(id.to_owned()), version_id: None, version_stage: None },
@@ -130,7 +137,7 @@ async fn expired_secrets_are_purged_with_their_ciphertexts() {
         tx.commit().await.unwrap();
 
         // On access: gone, rows and ciphertexts included.
-        let err = get(&sm, "old").await.unwrap_err();
+        let err = aws(get(&sm, "old").await.unwrap_err());
         assert_eq!(err.code, "ResourceNotFoundException");
         assert!(t.store.sm_secret(&scope, "old").await.unwrap().is_none());
         assert!(t.store.sm_versions(old.id).await.unwrap().is_empty());
@@ -339,13 +346,16 @@ fn passwords_follow_the_options() {
     })
     .unwrap();
     assert!(spaced.expose_secret().contains(' '));
-    let e = password::generate(&GetRandomPasswordInput { password_length: Some(3), ..Default::default() }).unwrap_err();
+    let e = aws(
+        password::generate(&GetRandomPasswordInput { password_length: Some(3), ..Default::default() }).unwrap_err()
+    );
     assert_eq!(
         (e.code.as_ref(), e.message.as_deref()),
         ("InvalidParameterException", Some("Password length is too short based on the required types."))
     );
     let e =
-        password::generate(&GetRandomPasswordInput { password_length: Some(4097), ..Default::default() }).unwrap_err();
+        aws(password::generate(&GetRandomPasswordInput { password_length: Some(4097), ..Default::default() })
+            .unwrap_err());
     assert_eq!(e.code, "ValidationException");
     assert!(
         password::generate(&GetRandomPasswordInput {

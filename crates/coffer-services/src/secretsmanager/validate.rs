@@ -2,9 +2,10 @@
 
 use super::errors::{both_values, missing, no_value, sensitive_length};
 use super::model::{Tag, WireBlob};
+use crate::error::OpResult;
 use crate::json::constraint;
+use coffer_aws::SecretBytes;
 use coffer_aws::secret::{ExposeSecret, SecretString};
-use coffer_aws::{AwsError, SecretBytes};
 use coffer_store::secrets::ValueKind;
 
 pub const MAX_VALUE_BYTES: usize = 65_536;
@@ -26,14 +27,14 @@ impl NewValue {
     }
 }
 
-pub fn required<'a>(value: &'a Option<String>, member: &str) -> Result<&'a str, AwsError> {
-    value.as_deref().ok_or_else(|| missing(member))
+pub fn required<'a>(value: &'a Option<String>, member: &str) -> OpResult<&'a str> {
+    Ok(value.as_deref().ok_or_else(|| missing(member))?)
 }
 
 /// `SecretString` XOR `SecretBinary`, each 1..=65536 bytes. `Ok(None)` when neither is given.
-pub fn value(string: Option<&SecretString>, binary: Option<&WireBlob>) -> Result<Option<NewValue>, AwsError> {
+pub fn value(string: Option<&SecretString>, binary: Option<&WireBlob>) -> OpResult<Option<NewValue>> {
     let value = match (string, binary) {
-        (Some(_), Some(_)) => return Err(both_values()),
+        (Some(_), Some(_)) => return Err(both_values().into()),
         (None, None) => return Ok(None),
         (Some(s), None) => {
             NewValue { kind: ValueKind::String, bytes: SecretBytes::new(s.expose_secret().as_bytes().to_vec()) }
@@ -45,28 +46,30 @@ pub fn value(string: Option<&SecretString>, binary: Option<&WireBlob>) -> Result
         ValueKind::Binary => "secretBinary",
     };
     if value.bytes.is_empty() {
-        return Err(sensitive_length(member, "Member must have length greater than or equal to 1"));
+        return Err(sensitive_length(member, "Member must have length greater than or equal to 1").into());
     }
     if value.bytes.len() > MAX_VALUE_BYTES {
-        return Err(sensitive_length(member, "Member must have length less than or equal to 65536"));
+        return Err(sensitive_length(member, "Member must have length less than or equal to 65536").into());
     }
     Ok(Some(value))
 }
 
 /// Like [`value`], but one of the two is required (PutSecretValue).
-pub fn required_value(string: Option<&SecretString>, binary: Option<&WireBlob>) -> Result<NewValue, AwsError> {
-    value(string, binary)?.ok_or_else(no_value)
+pub fn required_value(string: Option<&SecretString>, binary: Option<&WireBlob>) -> OpResult<NewValue> {
+    Ok(value(string, binary)?.ok_or_else(no_value)?)
 }
 
 /// `ClientRequestToken`: 32..=64 characters.
-pub fn token(token: Option<&str>) -> Result<(), AwsError> {
+pub fn token(token: Option<&str>) -> OpResult<()> {
     if let Some(t) = token {
         let n = t.chars().count();
         if n < 32 {
-            return Err(constraint(t, "clientRequestToken", "Member must have length greater than or equal to 32"));
+            return Err(
+                constraint(t, "clientRequestToken", "Member must have length greater than or equal to 32").into()
+            );
         }
         if n > 64 {
-            return Err(constraint(t, "clientRequestToken", "Member must have length less than or equal to 64"));
+            return Err(constraint(t, "clientRequestToken", "Member must have length less than or equal to 64").into());
         }
     }
     Ok(())
@@ -77,37 +80,38 @@ pub fn token_or_uuid(token: Option<&str>) -> String {
     token.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
 }
 
-pub fn version_id(id: Option<&str>, member: &str) -> Result<(), AwsError> {
+pub fn version_id(id: Option<&str>, member: &str) -> OpResult<()> {
     if let Some(id) = id {
         let n = id.chars().count();
         if n < 32 {
-            return Err(constraint(id, member, "Member must have length greater than or equal to 32"));
+            return Err(constraint(id, member, "Member must have length greater than or equal to 32").into());
         }
         if n > 64 {
-            return Err(constraint(id, member, "Member must have length less than or equal to 64"));
+            return Err(constraint(id, member, "Member must have length less than or equal to 64").into());
         }
     }
     Ok(())
 }
 
-pub fn stage(stage: &str, member: &str) -> Result<(), AwsError> {
+pub fn stage(stage: &str, member: &str) -> OpResult<()> {
     let n = stage.chars().count();
     if n < 1 {
-        return Err(constraint(stage, member, "Member must have length greater than or equal to 1"));
+        return Err(constraint(stage, member, "Member must have length greater than or equal to 1").into());
     }
     if n > 256 {
-        return Err(constraint(stage, member, "Member must have length less than or equal to 256"));
+        return Err(constraint(stage, member, "Member must have length less than or equal to 256").into());
     }
     Ok(())
 }
 
-pub fn stages(stages: &[String]) -> Result<(), AwsError> {
+pub fn stages(stages: &[String]) -> OpResult<()> {
     if stages.len() > MAX_STAGES_PER_VERSION {
         return Err(constraint(
             format!("[{}]", stages.join(", ")),
             "versionStages",
             "Member must have length less than or equal to 20",
-        ));
+        )
+        .into());
     }
     for s in stages {
         stage(s, "versionStages")?;
@@ -115,28 +119,28 @@ pub fn stages(stages: &[String]) -> Result<(), AwsError> {
     Ok(())
 }
 
-pub fn description(description: Option<&str>) -> Result<(), AwsError> {
+pub fn description(description: Option<&str>) -> OpResult<()> {
     match description {
         Some(d) if d.chars().count() > MAX_DESCRIPTION => {
-            Err(constraint(d, "description", "Member must have length less than or equal to 2048"))
+            Err(constraint(d, "description", "Member must have length less than or equal to 2048").into())
         }
         _ => Ok(()),
     }
 }
 
-pub fn kms_key_id(key: Option<&str>) -> Result<(), AwsError> {
+pub fn kms_key_id(key: Option<&str>) -> OpResult<()> {
     match key {
         Some(k) if k.chars().count() > MAX_KMS_KEY_ID => {
-            Err(constraint(k, "kmsKeyId", "Member must have length less than or equal to 2048"))
+            Err(constraint(k, "kmsKeyId", "Member must have length less than or equal to 2048").into())
         }
         _ => Ok(()),
     }
 }
 
-pub fn secret_type(t: Option<&str>) -> Result<(), AwsError> {
+pub fn secret_type(t: Option<&str>) -> OpResult<()> {
     match t {
         Some(v) if v.is_empty() || v.chars().count() > 256 => {
-            Err(constraint(v, "type", "Member must have length between 1 and 256"))
+            Err(constraint(v, "type", "Member must have length between 1 and 256").into())
         }
         _ => Ok(()),
     }
@@ -148,13 +152,14 @@ fn tag_pattern() -> regex::Regex {
 
 /// Tags in a request: keys 1..=128, values 0..=256, AWS's tag character set, at most 50.
 /// Returns `(key, value)` pairs; a key given twice keeps its last value.
-pub fn tags(tags: &[Tag]) -> Result<Vec<(String, String)>, AwsError> {
+pub fn tags(tags: &[Tag]) -> OpResult<Vec<(String, String)>> {
     if tags.len() > MAX_TAGS {
         return Err(constraint(
             format!("{} tags", tags.len()),
             "tags",
             "Member must have length less than or equal to 50",
-        ));
+        )
+        .into());
     }
     let pattern = tag_pattern();
     let mut out: Vec<(String, String)> = Vec::with_capacity(tags.len());
@@ -167,14 +172,14 @@ pub fn tags(tags: &[Tag]) -> Result<Vec<(String, String)>, AwsError> {
                 key,
                 &format!("tags.{n}.member.key"),
                 "Member must satisfy regular expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$ and have length between 1 and 128",
-            ));
+            ).into());
         }
         if value.chars().count() > 256 || !pattern.is_match(value) {
             return Err(constraint(
                 value,
                 &format!("tags.{n}.member.value"),
                 "Member must satisfy regular expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$ and have length less than or equal to 256",
-            ));
+            ).into());
         }
         match out.iter_mut().find(|(k, _)| k == key) {
             Some(existing) => value.clone_into(&mut existing.1),
@@ -184,7 +189,7 @@ pub fn tags(tags: &[Tag]) -> Result<Vec<(String, String)>, AwsError> {
     Ok(out)
 }
 
-pub fn tag_keys(keys: &[String]) -> Result<(), AwsError> {
+pub fn tag_keys(keys: &[String]) -> OpResult<()> {
     let pattern = tag_pattern();
     for (i, key) in keys.iter().enumerate() {
         if key.is_empty() || key.chars().count() > 128 || !pattern.is_match(key) {
@@ -192,19 +197,21 @@ pub fn tag_keys(keys: &[String]) -> Result<(), AwsError> {
                 key,
                 &format!("tagKeys.{}.member", i + 1),
                 "Member must satisfy regular expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$ and have length between 1 and 128",
-            ));
+            ).into());
         }
     }
     Ok(())
 }
 
 /// `MaxResults` within `1..=max`, or `default`.
-pub fn max_results(value: Option<i64>, max: i64, default: i64) -> Result<i64, AwsError> {
+pub fn max_results(value: Option<i64>, max: i64, default: i64) -> OpResult<i64> {
     match value {
         None => Ok(default),
-        Some(v) if v < 1 => Err(constraint(v, "maxResults", "Member must have value greater than or equal to 1")),
+        Some(v) if v < 1 => {
+            Err(constraint(v, "maxResults", "Member must have value greater than or equal to 1").into())
+        }
         Some(v) if v > max => {
-            Err(constraint(v, "maxResults", &format!("Member must have value less than or equal to {max}")))
+            Err(constraint(v, "maxResults", &format!("Member must have value less than or equal to {max}")).into())
         }
         Some(v) => Ok(v),
     }

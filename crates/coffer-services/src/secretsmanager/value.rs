@@ -1,8 +1,8 @@
 //! GetSecretValue, BatchGetSecretValue and PutSecretValue.
 
 use super::errors::{
-    internal, invalid_next_token, invalid_parameter, marked_for_deletion, stage_not_found, stage_version_mismatch,
-    token_in_use, version_not_found,
+    invalid_next_token, invalid_parameter, marked_for_deletion, stage_not_found, stage_version_mismatch, token_in_use,
+    version_not_found,
 };
 use super::filters;
 use super::labels::Labels;
@@ -12,10 +12,12 @@ use super::model::{
 };
 use super::validate::{self, NewValue, required};
 use super::{AWSCURRENT, SecretsManager, Staged, labels_of};
+use crate::Service;
+use crate::error::OpResult;
 use crate::json::constraint;
 use crate::operation::SecretsManagerOperation;
 use crate::{RequestContext, RequestFacts};
-use coffer_aws::{AwsError, Timestamp};
+use coffer_aws::Timestamp;
 use coffer_store::secrets::{SecretRecord, SecretVersion};
 
 const MAX_BATCH: usize = 20;
@@ -25,7 +27,7 @@ impl SecretsManager {
         &self,
         ctx: &RequestContext,
         input: GetSecretValueInput,
-    ) -> Result<GetSecretValueOutput, AwsError> {
+    ) -> OpResult<GetSecretValueOutput> {
         let secret_id = required(&input.secret_id, "secretId")?;
         validate::version_id(input.version_id.as_deref(), "versionId")?;
         if let Some(stage) = &input.version_stage {
@@ -63,23 +65,18 @@ impl SecretsManager {
         version_id: Option<&str>,
         version_stage: Option<&str>,
         staged: Option<Staged>,
-    ) -> Result<GetSecretValueOutput, AwsError> {
+    ) -> OpResult<GetSecretValueOutput> {
         if record.is_deleted() {
-            return Err(marked_for_deletion());
+            return Err(marked_for_deletion().into());
         }
         let (stages, version) = match version_id {
             Some(id) => {
-                let stages = self.store.sm_stages(record.id).await.map_err(internal)?;
-                let version = self
-                    .store
-                    .sm_version(record.id, id)
-                    .await
-                    .map_err(internal)?
-                    .ok_or_else(|| version_not_found(id))?;
+                let stages = self.store.sm_stages(record.id).await?;
+                let version = self.store.sm_version(record.id, id).await?.ok_or_else(|| version_not_found(id))?;
                 if let Some(stage) = version_stage
                     && !stages.iter().any(|(s, v)| s == stage && v == id)
                 {
-                    return Err(stage_version_mismatch());
+                    return Err(stage_version_mismatch().into());
                 }
                 (stages, version)
             }
@@ -88,8 +85,7 @@ impl SecretsManager {
                 let Staged { stages, version } = match staged {
                     Some(staged) => staged,
                     None => {
-                        let (stages, version) =
-                            self.store.sm_stages_with_version(record.id, stage).await.map_err(internal)?;
+                        let (stages, version) = self.store.sm_stages_with_version(record.id, stage).await?;
                         Staged { stages, version }
                     }
                 };
@@ -105,7 +101,7 @@ impl SecretsManager {
         record: &SecretRecord,
         version: &SecretVersion,
         stages: &[(String, String)],
-    ) -> Result<GetSecretValueOutput, AwsError> {
+    ) -> OpResult<GetSecretValueOutput> {
         let (secret_string, secret_binary) = self.open_value(&ctx.scope, record, version)?;
         self.record_access(record, version).await;
         Ok(GetSecretValueOutput {
@@ -123,27 +119,31 @@ impl SecretsManager {
         &self,
         ctx: &RequestContext,
         input: BatchGetSecretValueInput,
-    ) -> Result<BatchGetSecretValueOutput, AwsError> {
+    ) -> OpResult<BatchGetSecretValueOutput> {
         let either = || invalid_parameter("Either 'SecretIdList' or 'Filters' must be provided, but not both.");
         let (ids, filter_list) = match (input.secret_id_list, input.filters) {
-            (Some(_), Some(_)) | (None, None) => return Err(either()),
+            (Some(_), Some(_)) | (None, None) => return Err(either().into()),
             (ids, filters) => (ids, filters),
         };
         if input.max_results.is_some() && filter_list.is_none() {
             return Err(invalid_parameter(
                 "'Filters' not specified. 'Filters' must also be specified when 'MaxResults' is provided.",
-            ));
+            )
+            .into());
         }
         if let Some(ids) = &ids {
             if ids.is_empty() {
-                return Err(constraint("[]", "secretIdList", "Member must have length greater than or equal to 1"));
+                return Err(
+                    constraint("[]", "secretIdList", "Member must have length greater than or equal to 1").into()
+                );
             }
             if ids.len() > MAX_BATCH {
                 return Err(constraint(
                     format!("[{}]", ids.join(", ")),
                     "secretIdList",
                     "Member must have length less than or equal to 20",
-                ));
+                )
+                .into());
             }
         }
         let parsed_filters = match &filter_list {
@@ -166,19 +166,22 @@ impl SecretsManager {
                     };
                     match result {
                         Ok(v) => values.push(v),
-                        Err(e) if e.status >= 500 => return Err(e),
-                        Err(e) => errors.push(ApiErrorType {
-                            secret_id: id,
-                            error_code: e.code.into_owned(),
-                            message: e.message,
-                        }),
+                        Err(e) if e.is_internal() => return Err(e),
+                        Err(e) => {
+                            let e = e.into_aws(Service::SecretsManager);
+                            errors.push(ApiErrorType {
+                                secret_id: id,
+                                error_code: e.code.into_owned(),
+                                message: e.message,
+                            })
+                        }
                     }
                 }
             }
             (None, Some(filters)) => {
                 let after = match &input.next_token {
                     Some(t) => Some(
-                        crate::pagination::decode("BatchGetSecretValue", t)
+                        crate::pagination::decode(SecretsManagerOperation::BatchGetSecretValue, t)
                             .and_then(|a| a.parse::<i64>().ok())
                             .ok_or_else(invalid_next_token)?,
                     ),
@@ -193,7 +196,7 @@ impl SecretsManager {
                 let page = usize::try_from(max).unwrap_or(MAX_BATCH);
                 if matched.len() > page {
                     next_token = Some(crate::pagination::encode(
-                        "BatchGetSecretValue",
+                        SecretsManagerOperation::BatchGetSecretValue,
                         &matched[page - 1].record.id.to_string(),
                     ));
                 }
@@ -214,16 +217,19 @@ impl SecretsManager {
                     };
                     match result {
                         Ok(v) => values.push(v),
-                        Err(e) if e.status >= 500 => return Err(e),
-                        Err(e) => errors.push(ApiErrorType {
-                            secret_id: record.name.clone(),
-                            error_code: e.code.into_owned(),
-                            message: e.message,
-                        }),
+                        Err(e) if e.is_internal() => return Err(e),
+                        Err(e) => {
+                            let e = e.into_aws(Service::SecretsManager);
+                            errors.push(ApiErrorType {
+                                secret_id: record.name.clone(),
+                                error_code: e.code.into_owned(),
+                                message: e.message,
+                            })
+                        }
                     }
                 }
             }
-            (None, None) => return Err(either()),
+            (None, None) => return Err(either().into()),
         }
         Ok(BatchGetSecretValueOutput { secret_values: values, next_token, errors })
     }
@@ -232,7 +238,7 @@ impl SecretsManager {
         &self,
         ctx: &RequestContext,
         input: PutSecretValueInput,
-    ) -> Result<PutSecretValueOutput, AwsError> {
+    ) -> OpResult<PutSecretValueOutput> {
         let secret_id = required(&input.secret_id, "secretId")?;
         validate::token(input.client_request_token.as_deref())?;
         let value = validate::required_value(input.secret_string.as_ref(), input.secret_binary.as_ref())?;
@@ -242,13 +248,13 @@ impl SecretsManager {
         let found = self.authorized(ctx, SecretsManagerOperation::PutSecretValue.action(), secret_id).await?;
 
         let token = validate::token_or_uuid(input.client_request_token.as_deref());
-        let mut tx = self.store.begin().await.map_err(internal)?;
+        let mut tx = self.store.begin().await?;
         let record = self.lock(&mut tx, ctx, &found).await?;
         if record.is_deleted() {
-            return Err(marked_for_deletion());
+            return Err(marked_for_deletion().into());
         }
         let mut labels = Labels::load(&mut tx, record.id).await?;
-        if let Some(existing) = tx.sm_version(record.id, &token).await.map_err(internal)? {
+        if let Some(existing) = tx.sm_version(record.id, &token).await? {
             self.check_same_value(ctx, &record, &existing, &value, &token)?;
             return Ok(PutSecretValueOutput {
                 arn: record.arn(&ctx.scope),
@@ -258,7 +264,7 @@ impl SecretsManager {
             });
         }
         let now = Timestamp::now();
-        tx.sm_insert_version(&ctx.scope, &record, &token, value.kind, &value.bytes, now).await.map_err(internal)?;
+        tx.sm_insert_version(&ctx.scope, &record, &token, value.kind, &value.bytes, now).await?;
         let mut stages = input.version_stages.unwrap_or_else(|| vec![AWSCURRENT.to_owned()]);
         // The first version of a secret always becomes AWSCURRENT.
         if labels.holder(AWSCURRENT).is_none() && !stages.iter().any(|s| s == AWSCURRENT) {
@@ -268,8 +274,8 @@ impl SecretsManager {
             labels.attach(&mut tx, stage, &token).await?;
         }
         labels.prune(&mut tx).await?;
-        tx.sm_set_changed(record.id, now).await.map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
+        tx.sm_set_changed(record.id, now).await?;
+        tx.commit().await?;
         Ok(PutSecretValueOutput {
             arn: record.arn(&ctx.scope),
             name: record.name,
@@ -286,8 +292,12 @@ impl SecretsManager {
         existing: &SecretVersion,
         value: &NewValue,
         token: &str,
-    ) -> Result<(), AwsError> {
-        let stored = self.store.sm_open(&ctx.scope, record, existing).map_err(internal)?;
-        if value.same_as(existing.kind, &stored) { Ok(()) } else { Err(token_in_use(token, &record.arn(&ctx.scope))) }
+    ) -> OpResult<()> {
+        let stored = self.store.sm_open(&ctx.scope, record, existing)?;
+        if value.same_as(existing.kind, &stored) {
+            Ok(())
+        } else {
+            Err(token_in_use(token, &record.arn(&ctx.scope)).into())
+        }
     }
 }

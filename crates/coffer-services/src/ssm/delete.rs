@@ -1,31 +1,31 @@
 //! DeleteParameter and DeleteParameters.
 
-use super::errors::{internal, parameter_not_found};
+use super::errors::parameter_not_found;
 use super::model::{DeleteParameterInput, DeleteParametersInput, DeleteParametersOutput, Empty};
 use super::{Ssm, check_names};
+use crate::error::OpResult;
 use crate::operation::SsmOperation;
 use crate::{RequestContext, RequestFacts};
-use coffer_aws::AwsError;
 use coffer_aws::ssm_name::ParameterName;
 
 impl Ssm {
     /// Deletes one parameter; `Ok(false)` if it did not exist.
-    async fn delete_one(&self, ctx: &RequestContext, name: &ParameterName, action: &str) -> Result<bool, AwsError> {
-        let mut tx = self.store.begin().await.map_err(internal)?;
+    async fn delete_one(&self, ctx: &RequestContext, name: &ParameterName, action: &str) -> OpResult<bool> {
+        let mut tx = self.store.begin().await?;
         let Some(record) = self.lock_authorized(ctx, &mut tx, name, action, RequestFacts::default()).await? else {
             return Ok(false);
         };
-        tx.ssm_delete(record.id).await.map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
+        tx.ssm_delete(record.id).await?;
+        tx.commit().await?;
         Ok(true)
     }
 
-    pub async fn delete_parameter(&self, ctx: &RequestContext, input: DeleteParameterInput) -> Result<Empty, AwsError> {
+    pub async fn delete_parameter(&self, ctx: &RequestContext, input: DeleteParameterInput) -> OpResult<Empty> {
         let name = ParameterName::parse_name_or_arn(&input.name, &ctx.scope)?;
         if self.delete_one(ctx, &name, SsmOperation::DeleteParameter.action()).await? {
             Ok(Empty {})
         } else {
-            Err(parameter_not_found(&input.name))
+            Err(parameter_not_found(&input.name).into())
         }
     }
 
@@ -33,7 +33,7 @@ impl Ssm {
         &self,
         ctx: &RequestContext,
         input: DeleteParametersInput,
-    ) -> Result<DeleteParametersOutput, AwsError> {
+    ) -> OpResult<DeleteParametersOutput> {
         let names = input.names.unwrap_or_default();
         check_names(&names)?;
         let mut parsed = Vec::with_capacity(names.len());

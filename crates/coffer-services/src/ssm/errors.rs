@@ -1,7 +1,6 @@
 //! SSM's errors, with the codes, message members and texts AWS uses.
 
 use coffer_aws::{AwsError, MessageKey};
-use coffer_store::StoreError;
 
 pub fn parameter_not_found(name: &str) -> AwsError {
     // AWS sends this shape with an empty message; a helpful one is allowed.
@@ -52,10 +51,4 @@ pub fn invalid_filter_option(message: impl Into<String>) -> AwsError {
 
 pub fn invalid_filter_value(message: impl Into<String>) -> AwsError {
     AwsError::new("InvalidFilterValue", MessageKey::Upper, message)
-}
-
-/// A store failure: logged with its cause, reported to the client without detail.
-pub fn internal(err: StoreError) -> AwsError {
-    tracing::error!(error = %err, "store failure");
-    crate::json::internal("InternalServerError")
 }

@@ -1,11 +1,11 @@
 //! GetParameter and GetParameters.
 
-use super::errors::{internal, parameter_not_found, version_not_found};
+use super::errors::{parameter_not_found, version_not_found};
 use super::model::{GetParameterInput, GetParameterOutput, GetParametersInput, GetParametersOutput, Parameter};
 use super::{Ssm, check_names};
+use crate::error::OpResult;
 use crate::operation::SsmOperation;
 use crate::{RequestContext, RequestFacts};
-use coffer_aws::AwsError;
 use coffer_aws::ssm_name::{ParameterName, Selector};
 use coffer_store::ssm::{ParameterRecord, ParameterVersion};
 use std::collections::{BTreeSet, HashMap};
@@ -31,11 +31,11 @@ impl Ssm {
         ctx: &RequestContext,
         reference: &str,
         action: &str,
-    ) -> Result<Result<Resolved, Missing>, AwsError> {
+    ) -> OpResult<Result<Resolved, Missing>> {
         let Some((name, selector)) = ParameterName::parse_with_selector(reference, &ctx.scope)? else {
             return Ok(Err(Missing::Parameter));
         };
-        let latest = self.store.ssm_parameter_latest(&ctx.scope, name.canonical()).await.map_err(internal)?;
+        let latest = self.store.ssm_parameter_latest(&ctx.scope, name.canonical()).await?;
         let id = latest.as_ref().map(|(record, _)| record.id);
         let tags = async {
             match id {
@@ -56,7 +56,7 @@ impl Ssm {
         latest: Option<(ParameterRecord, ParameterVersion)>,
         tags: impl std::future::Future<Output = Result<Vec<(String, String)>, coffer_store::StoreError>>,
         action: &str,
-    ) -> Result<Result<Resolved, Missing>, AwsError> {
+    ) -> OpResult<Result<Resolved, Missing>> {
         let arn = name.arn(&ctx.scope);
         let Some((record, latest)) = latest else {
             ctx.authorize(action, &arn)?;
@@ -66,10 +66,10 @@ impl Ssm {
         let found = match &selector {
             None => Some(latest),
             Some(Selector::Version(v)) if *v == latest.version => Some(latest),
-            Some(Selector::Version(v)) => self.store.ssm_version(record.id, *v).await.map_err(internal)?,
-            Some(Selector::Label(l)) => match self.store.ssm_label_version(record.id, l).await.map_err(internal)? {
+            Some(Selector::Version(v)) => self.store.ssm_version(record.id, *v).await?,
+            Some(Selector::Label(l)) => match self.store.ssm_label_version(record.id, l).await? {
                 Some(n) if n == latest.version => Some(latest),
-                Some(n) => self.store.ssm_version(record.id, n).await.map_err(internal)?,
+                Some(n) => self.store.ssm_version(record.id, n).await?,
                 None => None,
             },
         };
@@ -86,12 +86,7 @@ impl Ssm {
         })
     }
 
-    pub(super) fn parameter(
-        &self,
-        ctx: &RequestContext,
-        r: &Resolved,
-        with_decryption: bool,
-    ) -> Result<Parameter, AwsError> {
+    pub(super) fn parameter(&self, ctx: &RequestContext, r: &Resolved, with_decryption: bool) -> OpResult<Parameter> {
         Ok(Parameter {
             name: r.name.given().to_owned(),
             param_type: r.version.meta.param_type.clone(),
@@ -105,11 +100,7 @@ impl Ssm {
         })
     }
 
-    pub async fn get_parameter(
-        &self,
-        ctx: &RequestContext,
-        input: GetParameterInput,
-    ) -> Result<GetParameterOutput, AwsError> {
+    pub async fn get_parameter(&self, ctx: &RequestContext, input: GetParameterInput) -> OpResult<GetParameterOutput> {
         if let Some(secret_id) = input.name.strip_prefix(crate::secretsmanager::SSM_REFERENCE_PREFIX) {
             let parameter = crate::secretsmanager::SecretsManager::new(self.store.clone())
                 .ssm_reference(ctx, &input.name, secret_id, input.with_decryption)
@@ -121,10 +112,10 @@ impl Ssm {
             Ok(resolved) => {
                 Ok(GetParameterOutput { parameter: self.parameter(ctx, &resolved, input.with_decryption)? })
             }
-            Err(Missing::Parameter) => Err(parameter_not_found(&input.name)),
+            Err(Missing::Parameter) => Err(parameter_not_found(&input.name).into()),
             Err(Missing::Version(v)) => {
                 let base = input.name.split(':').next().unwrap_or(&input.name);
-                Err(version_not_found(base, &v))
+                Err(version_not_found(base, &v).into())
             }
         }
     }
@@ -133,7 +124,7 @@ impl Ssm {
         &self,
         ctx: &RequestContext,
         input: GetParametersInput,
-    ) -> Result<GetParametersOutput, AwsError> {
+    ) -> OpResult<GetParametersOutput> {
         let names = input.names.unwrap_or_default();
         check_names(&names)?;
         let unique: BTreeSet<&str> = names.iter().map(String::as_str).collect();
@@ -149,9 +140,9 @@ impl Ssm {
         let canonical: Vec<&str> = canonical.into_iter().collect();
         // Under a role the tags decide, so they come with the parameters (one query).
         let (found, tags) = if ctx.needs_resource_facts() {
-            self.store.ssm_parameters_latest_with_tags(&ctx.scope, &canonical).await.map_err(internal)?
+            self.store.ssm_parameters_latest_with_tags(&ctx.scope, &canonical).await?
         } else {
-            (self.store.ssm_parameters_latest(&ctx.scope, &canonical).await.map_err(internal)?, HashMap::new())
+            (self.store.ssm_parameters_latest(&ctx.scope, &canonical).await?, HashMap::new())
         };
         let latest: HashMap<String, (ParameterRecord, ParameterVersion)> =
             found.into_iter().map(|(record, version)| (record.name.clone(), (record, version))).collect();

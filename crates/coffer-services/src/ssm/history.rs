@@ -1,11 +1,12 @@
 //! GetParameterHistory, LabelParameterVersion, UnlabelParameterVersion.
 
-use super::errors::{internal, invalid_next_token, parameter_not_found, version_not_found};
+use super::errors::{invalid_next_token, parameter_not_found, version_not_found};
 use super::model::{
     GetParameterHistoryInput, GetParameterHistoryOutput, LabelParameterVersionInput, LabelParameterVersionOutput,
     ParameterHistory, UnlabelParameterVersionInput, UnlabelParameterVersionOutput,
 };
 use super::{MAX_LABELS_PER_VERSION, Ssm, inline_policies};
+use crate::error::OpResult;
 use crate::json::constraint;
 use crate::operation::SsmOperation;
 use crate::{RequestContext, RequestFacts, pagination};
@@ -23,20 +24,21 @@ fn label_is_valid(label: &str) -> bool {
         && !lower.starts_with("ssm")
 }
 
-fn check_labels(labels: &Option<Vec<String>>) -> Result<&[String], AwsError> {
+fn check_labels(labels: &Option<Vec<String>>) -> OpResult<&[String]> {
     let labels = labels.as_deref().unwrap_or_default();
     if labels.is_empty() {
-        return Err(constraint("[]", "labels", "Member must have length greater than or equal to 1"));
+        return Err(constraint("[]", "labels", "Member must have length greater than or equal to 1").into());
     }
     if labels.len() > MAX_LABELS_PER_VERSION {
         return Err(constraint(
             format!("[{}]", labels.join(", ")),
             "labels",
             "Member must have length less than or equal to 10",
-        ));
+        )
+        .into());
     }
     if let Some(long) = labels.iter().find(|l| l.chars().count() > 100) {
-        return Err(constraint(long, "labels", "Member must have length less than or equal to 100"));
+        return Err(constraint(long, "labels", "Member must have length less than or equal to 100").into());
     }
     Ok(labels)
 }
@@ -46,23 +48,23 @@ impl Ssm {
         &self,
         ctx: &RequestContext,
         input: GetParameterHistoryInput,
-    ) -> Result<GetParameterHistoryOutput, AwsError> {
+    ) -> OpResult<GetParameterHistoryOutput> {
         let name = ParameterName::parse_name_or_arn(&input.name, &ctx.scope)?;
         let max = input.max_results.unwrap_or(50);
         if !(1..=50).contains(&max) {
             let bound = if max < 1 { "greater than or equal to 1" } else { "less than or equal to 50" };
-            return Err(constraint(max, "maxResults", &format!("Member must have value {bound}.")));
+            return Err(constraint(max, "maxResults", &format!("Member must have value {bound}.")).into());
         }
         let after = match &input.next_token {
-            Some(t) => pagination::decode("GetParameterHistory", t)
+            Some(t) => pagination::decode(SsmOperation::GetParameterHistory, t)
                 .and_then(|v| v.parse::<i64>().ok())
                 .ok_or_else(invalid_next_token)?,
             None => 0,
         };
         let arn = name.arn(&ctx.scope);
-        let Some(record) = self.store.ssm_parameter(&ctx.scope, name.canonical()).await.map_err(internal)? else {
+        let Some(record) = self.store.ssm_parameter(&ctx.scope, name.canonical()).await? else {
             ctx.authorize(SsmOperation::GetParameterHistory.action(), &arn)?;
-            return Err(parameter_not_found(&input.name));
+            return Err(parameter_not_found(&input.name).into());
         };
         super::authorize_parameter(
             ctx,
@@ -72,10 +74,10 @@ impl Ssm {
             RequestFacts::default(),
         )
         .await?;
-        let mut versions = self.store.ssm_history(record.id, after, max + 1).await.map_err(internal)?;
+        let mut versions = self.store.ssm_history(record.id, after, max + 1).await?;
         let more = versions.len() > usize::try_from(max).unwrap_or(usize::MAX);
         versions.truncate(usize::try_from(max).unwrap_or(usize::MAX));
-        let labels = self.store.ssm_labels(record.id).await.map_err(internal)?;
+        let labels = self.store.ssm_labels(record.id).await?;
         let mut parameters = Vec::with_capacity(versions.len());
         for v in &versions {
             parameters.push(ParameterHistory {
@@ -94,8 +96,9 @@ impl Ssm {
                 data_type: v.meta.data_type.clone(),
             });
         }
-        let next_token = (more && !versions.is_empty())
-            .then(|| pagination::encode("GetParameterHistory", &versions[versions.len() - 1].version.to_string()));
+        let next_token = (more && !versions.is_empty()).then(|| {
+            pagination::encode(SsmOperation::GetParameterHistory, &versions[versions.len() - 1].version.to_string())
+        });
         Ok(GetParameterHistoryOutput { parameters, next_token })
     }
 
@@ -103,20 +106,20 @@ impl Ssm {
         &self,
         ctx: &RequestContext,
         input: LabelParameterVersionInput,
-    ) -> Result<LabelParameterVersionOutput, AwsError> {
+    ) -> OpResult<LabelParameterVersionOutput> {
         let name = ParameterName::parse_name_or_arn(&input.name, &ctx.scope)?;
         let labels = check_labels(&input.labels)?;
-        let mut tx = self.store.begin().await.map_err(internal)?;
+        let mut tx = self.store.begin().await?;
         let record = self
             .lock_authorized(ctx, &mut tx, &name, SsmOperation::LabelParameterVersion.action(), RequestFacts::default())
             .await?
             .ok_or_else(|| parameter_not_found(&input.name))?;
         let version = input.parameter_version.unwrap_or(record.latest_version);
-        if tx.ssm_version(record.id, version).await.map_err(internal)?.is_none() {
-            return Err(version_not_found(name.given(), &version.to_string()));
+        if tx.ssm_version(record.id, version).await?.is_none() {
+            return Err(version_not_found(name.given(), &version.to_string()).into());
         }
         let (valid, invalid): (Vec<&String>, Vec<&String>) = labels.iter().partition(|l| label_is_valid(l));
-        let mut on_version = tx.ssm_labels_of(record.id, version).await.map_err(internal)?;
+        let mut on_version = tx.ssm_labels_of(record.id, version).await?;
         for label in &valid {
             if !on_version.contains(label) {
                 on_version.push((*label).clone());
@@ -127,12 +130,12 @@ impl Ssm {
                 "ParameterVersionLabelLimitExceeded",
                 MessageKey::Lower,
                 "A parameter version can have maximum 10 labels.Move one or more labels to another version and try again.",
-            ));
+            ).into());
         }
         for label in &valid {
-            tx.ssm_put_label(record.id, label, version).await.map_err(internal)?;
+            tx.ssm_put_label(record.id, label, version).await?;
         }
-        tx.commit().await.map_err(internal)?;
+        tx.commit().await?;
         Ok(LabelParameterVersionOutput {
             invalid_labels: invalid.into_iter().cloned().collect(),
             parameter_version: version,
@@ -143,13 +146,13 @@ impl Ssm {
         &self,
         ctx: &RequestContext,
         input: UnlabelParameterVersionInput,
-    ) -> Result<UnlabelParameterVersionOutput, AwsError> {
+    ) -> OpResult<UnlabelParameterVersionOutput> {
         let name = ParameterName::parse_name_or_arn(&input.name, &ctx.scope)?;
         let version = input.parameter_version.ok_or_else(|| {
             crate::json::validation("1 validation error detected: Value null at 'parameterVersion' failed to satisfy constraint: Member must not be null")
         })?;
         let labels = check_labels(&input.labels)?;
-        let mut tx = self.store.begin().await.map_err(internal)?;
+        let mut tx = self.store.begin().await?;
         let record = self
             .lock_authorized(
                 ctx,
@@ -160,18 +163,18 @@ impl Ssm {
             )
             .await?
             .ok_or_else(|| parameter_not_found(&input.name))?;
-        if tx.ssm_version(record.id, version).await.map_err(internal)?.is_none() {
-            return Err(version_not_found(name.given(), &version.to_string()));
+        if tx.ssm_version(record.id, version).await?.is_none() {
+            return Err(version_not_found(name.given(), &version.to_string()).into());
         }
         let mut out = UnlabelParameterVersionOutput { removed_labels: Vec::new(), invalid_labels: Vec::new() };
         for label in labels {
-            if tx.ssm_remove_label(record.id, label, version).await.map_err(internal)? {
+            if tx.ssm_remove_label(record.id, label, version).await? {
                 out.removed_labels.push(label.clone());
             } else {
                 out.invalid_labels.push(label.clone());
             }
         }
-        tx.commit().await.map_err(internal)?;
+        tx.commit().await?;
         Ok(out)
     }
 }

@@ -1,15 +1,15 @@
 //! GetParametersByPath and DescribeParameters: filtered, keyset-paginated scans.
 
-use super::errors::{internal, invalid_filter_key, invalid_filter_option, invalid_filter_value, invalid_next_token};
+use super::errors::{invalid_filter_key, invalid_filter_option, invalid_filter_value, invalid_next_token};
 use super::model::{
     DescribeParametersInput, DescribeParametersOutput, GetParametersByPathInput, GetParametersByPathOutput,
     ParameterMetadata, ParameterStringFilter,
 };
 use super::{Ssm, inline_policies};
+use crate::error::OpResult;
 use crate::json::{constraint, validation};
 use crate::operation::SsmOperation;
 use crate::{RequestContext, RequestFacts, ResourceFacts, pagination};
-use coffer_aws::AwsError;
 use coffer_aws::ssm_name::{ParameterName, validate_path};
 use coffer_store::ssm::{ParameterListing, ParameterRecord, ParameterVersion};
 
@@ -84,22 +84,22 @@ impl Filter {
     }
 }
 
-fn parse_max(max: Option<i64>, limit: i64) -> Result<i64, AwsError> {
+fn parse_max(max: Option<i64>, limit: i64) -> OpResult<i64> {
     let max = max.unwrap_or(limit);
     if max < 1 {
         return Err(validation(format!(
             "1 validation error detected: Value {max} at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 1"
-        )));
+        )).into());
     }
     if max > limit {
         return Err(validation(format!(
             "1 validation error detected: Value {max} at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to {limit}"
-        )));
+        )).into());
     }
     Ok(max)
 }
 
-fn parse_filters(raw: &[ParameterStringFilter], by_path: bool) -> Result<Vec<Filter>, AwsError> {
+fn parse_filters(raw: &[ParameterStringFilter], by_path: bool) -> OpResult<Vec<Filter>> {
     let key_pattern = regex::Regex::new(r"^(tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType)$").expect("static regex");
     let mut seen: Vec<String> = Vec::new();
     let mut out = Vec::new();
@@ -110,7 +110,8 @@ fn parse_filters(raw: &[ParameterStringFilter], by_path: bool) -> Result<Vec<Fil
                 &key,
                 &format!("parameterFilters.{}.member.key", i + 1),
                 "Member must satisfy regular expression pattern: tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType",
-            ));
+            )
+            .into());
         }
         let allowed_keys: &[&str] =
             if by_path { &["Type", "KeyId", "Label"] } else { &["Name", "Type", "KeyId", "Path", "Tier", "DataType"] };
@@ -118,19 +119,21 @@ fn parse_filters(raw: &[ParameterStringFilter], by_path: bool) -> Result<Vec<Fil
             let valid = if by_path { "[Type, KeyId]" } else { "[Path, Name, Type, KeyId, Tier]" };
             return Err(invalid_filter_key(format!(
                 "The following filter key is not valid: {key}. Valid filter keys include: {valid}."
-            )));
+            ))
+            .into());
         }
         if seen.contains(&key) {
             return Err(invalid_filter_key(format!(
                 "The following filter is duplicated in the request: {key}. A request can contain only one occurrence of a specific filter."
-            )));
+            )).into());
         }
         seen.push(key.clone());
         let values = f.values.clone().unwrap_or_default();
         if values.is_empty() && !key.starts_with("tag:") {
             return Err(invalid_filter_value(format!(
                 "The following filter values are missing : null for filter key {key}."
-            )));
+            ))
+            .into());
         }
         let (default_option, options): (&str, &[&str]) = match key.as_str() {
             "Name" => ("Equals", &["Equals", "BeginsWith", "Contains"]),
@@ -143,7 +146,8 @@ fn parse_filters(raw: &[ParameterStringFilter], by_path: bool) -> Result<Vec<Fil
             return Err(invalid_filter_option(format!(
                 "The following filter option is not valid: {option}. Valid options include: [{}].",
                 options.join(", ")
-            )));
+            ))
+            .into());
         }
         let enum_values: Option<&[&str]> = match key.as_str() {
             "Type" => Some(&["String", "StringList", "SecureString"]),
@@ -156,7 +160,8 @@ fn parse_filters(raw: &[ParameterStringFilter], by_path: bool) -> Result<Vec<Fil
             return Err(invalid_filter_option(format!(
                 "The following filter value is not valid: {bad}. Valid values include: [{}].",
                 valid.join(", ")
-            )));
+            ))
+            .into());
         }
         if key == "Path" {
             for v in &values {
@@ -164,7 +169,7 @@ fn parse_filters(raw: &[ParameterStringFilter], by_path: bool) -> Result<Vec<Fil
                 if bare.starts_with("aws") || bare.starts_with("ssm") {
                     return Err(validation(
                         "Filters for common parameters can't be prefixed with \"aws\" or \"ssm\" (case-insensitive). When using global parameters, please specify within a global namespace.",
-                    ));
+                    ).into());
                 }
                 validate_path(v)?;
             }
@@ -175,7 +180,7 @@ fn parse_filters(raw: &[ParameterStringFilter], by_path: bool) -> Result<Vec<Fil
 }
 
 /// Legacy `Filters` (`Name`, `Type`, `KeyId`) as ParameterFilters.
-fn legacy_filters(raw: &[super::model::ParametersFilter]) -> Result<Vec<Filter>, AwsError> {
+fn legacy_filters(raw: &[super::model::ParametersFilter]) -> OpResult<Vec<Filter>> {
     let mut out = Vec::new();
     for (i, f) in raw.iter().enumerate() {
         let key = f.key.clone().unwrap_or_default();
@@ -184,7 +189,8 @@ fn legacy_filters(raw: &[super::model::ParametersFilter]) -> Result<Vec<Filter>,
                 &key,
                 &format!("filters.{}.member.key", i + 1),
                 "Member must satisfy enum value set: [Name, Type, KeyId]",
-            ));
+            )
+            .into());
         }
         let values = f.values.clone().unwrap_or_default();
         if values.is_empty() || values.len() > 50 {
@@ -192,7 +198,8 @@ fn legacy_filters(raw: &[super::model::ParametersFilter]) -> Result<Vec<Filter>,
                 format!("[{}]", values.join(", ")),
                 &format!("filters.{}.member.values", i + 1),
                 "Member must have length between 1 and 50",
-            ));
+            )
+            .into());
         }
         let option = if key == "Name" { "BeginsWith" } else { "Equals" };
         out.push(Filter { key, option: option.to_owned(), values });
@@ -206,21 +213,21 @@ impl Ssm {
     async fn scan<T, F, Fut>(
         &self,
         ctx: &RequestContext,
-        op: &str,
+        op: SsmOperation,
         prefix: &str,
         after: Option<String>,
         max: i64,
         mut keep: F,
-    ) -> Result<(Vec<T>, Option<String>), AwsError>
+    ) -> OpResult<(Vec<T>, Option<String>)>
     where
         F: FnMut(ParameterRecord, ParameterVersion) -> Fut,
-        Fut: std::future::Future<Output = Result<Option<T>, AwsError>>,
+        Fut: std::future::Future<Output = OpResult<Option<T>>>,
     {
         let mut out = Vec::new();
         let mut cursor = after;
         loop {
             let listing = ParameterListing { prefix: Some(prefix), after: cursor.as_deref(), limit: SCAN_BATCH };
-            let batch = self.store.ssm_list(&ctx.scope, &listing).await.map_err(internal)?;
+            let batch = self.store.ssm_list(&ctx.scope, &listing).await?;
             let exhausted = batch.len() < usize::try_from(SCAN_BATCH).unwrap_or(usize::MAX);
             for (record, version) in batch {
                 let name = record.name.clone();
@@ -229,7 +236,7 @@ impl Ssm {
                     out.push(item);
                     if out.len() == usize::try_from(max).unwrap_or(usize::MAX) {
                         let peek = ParameterListing { prefix: Some(prefix), after: Some(&name), limit: 1 };
-                        let more = !self.store.ssm_list(&ctx.scope, &peek).await.map_err(internal)?.is_empty();
+                        let more = !self.store.ssm_list(&ctx.scope, &peek).await?.is_empty();
                         return Ok((out, more.then(|| pagination::encode(op, &name))));
                     }
                 }
@@ -244,7 +251,7 @@ impl Ssm {
         &self,
         ctx: &RequestContext,
         input: GetParametersByPathInput,
-    ) -> Result<GetParametersByPathOutput, AwsError> {
+    ) -> OpResult<GetParametersByPathOutput> {
         let raw_path = input.path.clone().ok_or_else(|| {
             validation("1 validation error detected: Value null at 'path' failed to satisfy constraint: Member must not be null")
         })?;
@@ -256,14 +263,14 @@ impl Ssm {
         let max = parse_max(input.max_results, 10)?;
         let filters = parse_filters(input.parameter_filters.as_deref().unwrap_or_default(), true)?;
         let after = match &input.next_token {
-            Some(t) => Some(pagination::decode("GetParametersByPath", t).ok_or_else(invalid_next_token)?),
+            Some(t) => Some(pagination::decode(SsmOperation::GetParametersByPath, t).ok_or_else(invalid_next_token)?),
             None => None,
         };
         let scope = PathScope::new(&path, input.recursive);
         let label_filter = filters.iter().find(|f| f.key == "Label");
         let with_decryption = input.with_decryption;
         let (parameters, next_token) = self
-            .scan(ctx, "GetParametersByPath", &scope.prefix, after, max, |record, latest| {
+            .scan(ctx, SsmOperation::GetParametersByPath, &scope.prefix, after, max, |record, latest| {
                 let scope = &scope;
                 let filters = &filters;
                 async move {
@@ -275,13 +282,13 @@ impl Ssm {
                     if let Some(label_filter) = label_filter {
                         let mut found = None;
                         for label in &label_filter.values {
-                            if let Some(n) = self.store.ssm_label_version(record.id, label).await.map_err(internal)? {
+                            if let Some(n) = self.store.ssm_label_version(record.id, label).await? {
                                 found = Some((n, label.clone()));
                                 break;
                             }
                         }
                         let Some((n, label)) = found else { return Ok(None) };
-                        let Some(v) = self.store.ssm_version(record.id, n).await.map_err(internal)? else {
+                        let Some(v) = self.store.ssm_version(record.id, n).await? else {
                             return Ok(None);
                         };
                         version = v;
@@ -303,10 +310,10 @@ impl Ssm {
         &self,
         ctx: &RequestContext,
         input: DescribeParametersInput,
-    ) -> Result<DescribeParametersOutput, AwsError> {
+    ) -> OpResult<DescribeParametersOutput> {
         ctx.authorize(SsmOperation::DescribeParameters.action(), "*")?;
         if input.filters.is_some() && input.parameter_filters.is_some() {
-            return Err(validation("You can use either Filters or ParameterFilters in a single request."));
+            return Err(validation("You can use either Filters or ParameterFilters in a single request.").into());
         }
         let max = parse_max(input.max_results, 50)?;
         let filters = match (&input.filters, &input.parameter_filters) {
@@ -315,7 +322,7 @@ impl Ssm {
             _ => Vec::new(),
         };
         let after = match &input.next_token {
-            Some(t) => Some(pagination::decode("DescribeParameters", t).ok_or_else(invalid_next_token)?),
+            Some(t) => Some(pagination::decode(SsmOperation::DescribeParameters, t).ok_or_else(invalid_next_token)?),
             None => None,
         };
         let path_scope = filters.iter().find(|f| f.key == "Path").map(|f| {
@@ -325,7 +332,7 @@ impl Ssm {
         let prefix = path_scope.as_ref().map(|p| p.prefix.clone()).unwrap_or_default();
         let needs_tags = filters.iter().any(|f| f.key.starts_with("tag:"));
         let (parameters, next_token) = self
-            .scan(ctx, "DescribeParameters", &prefix, after, max, |record, version| {
+            .scan(ctx, SsmOperation::DescribeParameters, &prefix, after, max, |record, version| {
                 let filters = &filters;
                 let path_scope = &path_scope;
                 async move {
@@ -336,7 +343,7 @@ impl Ssm {
                         return Ok(None);
                     }
                     if needs_tags {
-                        let tags = self.store.ssm_tags(record.id).await.map_err(internal)?;
+                        let tags = self.store.ssm_tags(record.id).await?;
                         if !filters.iter().all(|f| f.matches_tags(&tags)) {
                             return Ok(None);
                         }

@@ -9,15 +9,14 @@ pub mod model;
 mod put;
 mod tags;
 
+use crate::error::OpResult;
 use crate::json::{decode, encode};
 use crate::operation::SsmOperation;
 use crate::{RequestContext, RequestFacts, ResourceFacts};
 use base64::Engine as _;
-use coffer_aws::AwsError;
 use coffer_aws::secret::SecretString;
 use coffer_store::Store;
 use coffer_store::ssm::{ParameterMeta, ParameterVersion};
-use errors::internal;
 use model::{ParameterInlinePolicy, Tag, WireValue};
 
 pub const DEFAULT_KEY_ID: &str = "alias/aws/ssm";
@@ -36,7 +35,7 @@ impl Ssm {
     }
 
     /// Runs the operation `op` on a JSON request body and returns the JSON response body.
-    pub async fn call(&self, op: SsmOperation, ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    pub async fn call(&self, op: SsmOperation, ctx: &RequestContext, body: &[u8]) -> OpResult<Vec<u8>> {
         match op {
             SsmOperation::PutParameter => encode(&self.put_parameter(ctx, decode(body)?).await?),
             SsmOperation::GetParameter => encode(&self.get_parameter(ctx, decode(body)?).await?),
@@ -66,13 +65,13 @@ impl Ssm {
         name: &str,
         version: &ParameterVersion,
         with_decryption: bool,
-    ) -> Result<WireValue, AwsError> {
+    ) -> OpResult<WireValue> {
         if version.meta.param_type == "SecureString" && !with_decryption {
             let opaque = base64::engine::general_purpose::STANDARD.encode(&version.sealed.ciphertext);
             return Ok(WireValue(SecretString::from(opaque)));
         }
-        let plain = self.store.ssm_open(&ctx.scope, name, version).map_err(internal)?;
-        let text = plain.to_secret_string().ok_or_else(|| crate::json::internal("InternalServerError"))?;
+        let plain = self.store.ssm_open(&ctx.scope, name, version)?;
+        let text = plain.to_secret_string().ok_or_else(|| crate::error::internal(crate::Service::Ssm))?;
         Ok(WireValue(text))
     }
 }
@@ -86,12 +85,12 @@ async fn authorize_parameter(
     action: &str,
     arn: &str,
     request: RequestFacts<'_>,
-) -> Result<(), AwsError> {
+) -> OpResult<()> {
     if !ctx.needs_resource_facts() {
-        return ctx.authorize_with(action, arn, &ResourceFacts::of_request(request));
+        return Ok(ctx.authorize_with(action, arn, &ResourceFacts::of_request(request))?);
     }
-    let tags = tags.await.map_err(internal)?;
-    ctx.authorize_with(action, arn, &ResourceFacts { tags: &tags, request, ..Default::default() })
+    let tags = tags.await?;
+    Ok(ctx.authorize_with(action, arn, &ResourceFacts { tags: &tags, request, ..Default::default() })?)
 }
 
 impl Ssm {
@@ -104,9 +103,9 @@ impl Ssm {
         name: &coffer_aws::ssm_name::ParameterName,
         action: &str,
         request: RequestFacts<'_>,
-    ) -> Result<Option<coffer_store::ssm::ParameterRecord>, AwsError> {
+    ) -> OpResult<Option<coffer_store::ssm::ParameterRecord>> {
         let arn = name.arn(&ctx.scope);
-        let Some(record) = tx.ssm_lock(&ctx.scope, name.canonical()).await.map_err(internal)? else {
+        let Some(record) = tx.ssm_lock(&ctx.scope, name.canonical()).await? else {
             ctx.authorize_with(action, &arn, &ResourceFacts::of_request(request))?;
             return Ok(None);
         };
@@ -132,22 +131,23 @@ fn inline_policies(meta: &ParameterMeta) -> Vec<ParameterInlinePolicy> {
 }
 
 /// GetParameters and DeleteParameters take 1..=10 names.
-fn check_names(names: &[String]) -> Result<(), AwsError> {
+fn check_names(names: &[String]) -> OpResult<()> {
     if names.is_empty() {
-        return Err(crate::json::constraint("[]", "names", "Member must have length greater than or equal to 1"));
+        return Err(crate::json::constraint("[]", "names", "Member must have length greater than or equal to 1").into());
     }
     if names.len() > 10 {
         return Err(crate::json::constraint(
             format!("[{}]", names.join(", ")),
             "names",
             "Member must have length less than or equal to 10",
-        ));
+        )
+        .into());
     }
     Ok(())
 }
 
 /// Tag rules shared by PutParameter and AddTagsToResource.
-fn validate_tags(tags: &[Tag]) -> Result<(), AwsError> {
+fn validate_tags(tags: &[Tag]) -> OpResult<()> {
     let pattern = regex::Regex::new(r"^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$").expect("static regex");
     for (i, tag) in tags.iter().enumerate() {
         let n = i + 1;
@@ -156,14 +156,14 @@ fn validate_tags(tags: &[Tag]) -> Result<(), AwsError> {
                 &tag.key,
                 &format!("tags.{n}.member.key"),
                 "Member must satisfy regular expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$ and have length between 1 and 128",
-            ));
+            ).into());
         }
         if tag.value.chars().count() > 256 || !pattern.is_match(&tag.value) {
             return Err(crate::json::constraint(
                 &tag.value,
                 &format!("tags.{n}.member.value"),
                 "Member must satisfy regular expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$ and have length less than or equal to 256",
-            ));
+            ).into());
         }
     }
     Ok(())

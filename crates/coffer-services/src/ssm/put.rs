@@ -1,8 +1,9 @@
 //! PutParameter.
 
-use super::errors::{already_exists, internal};
+use super::errors::already_exists;
 use super::model::{PutParameterInput, PutParameterOutput};
 use super::{DEFAULT_KEY_ID, MAX_TAGS, MAX_VERSIONS, Ssm, validate_tags};
+use crate::error::OpResult;
 use crate::json::{constraint, validation};
 use crate::operation::SsmOperation;
 use crate::{RequestContext, RequestFacts, RequestTags, ResourceFacts};
@@ -17,10 +18,10 @@ const DATA_TYPES: [&str; 3] = ["text", "aws:ec2:image", "aws:ssm:integration"];
 const STANDARD_MAX_CHARS: usize = 4096;
 const ADVANCED_MAX_BYTES: usize = 8192;
 
-fn check_enum(value: &Option<String>, allowed: &[&str], at: &str, listed: &str) -> Result<(), AwsError> {
+fn check_enum(value: &Option<String>, allowed: &[&str], at: &str, listed: &str) -> OpResult<()> {
     match value {
         Some(v) if !allowed.contains(&v.as_str()) => {
-            Err(constraint(v, at, &format!("Member must satisfy enum value set: [{listed}]")))
+            Err(constraint(v, at, &format!("Member must satisfy enum value set: [{listed}]")).into())
         }
         _ => Ok(()),
     }
@@ -33,7 +34,7 @@ fn too_large_for_standard() -> AwsError {
 }
 
 /// Checks the request alone, before anything is read.
-fn validate_request(input: &PutParameterInput) -> Result<(), AwsError> {
+fn validate_request(input: &PutParameterInput) -> OpResult<()> {
     check_enum(&input.param_type, &TYPES, "type", "SecureString, StringList, String")?;
     check_enum(&input.tier, &TIERS, "tier", "Standard, Advanced, Intelligent-Tiering")?;
     if let Some(dt) = &input.data_type
@@ -41,31 +42,35 @@ fn validate_request(input: &PutParameterInput) -> Result<(), AwsError> {
     {
         return Err(validation(format!(
             "The following data type is not supported: {dt} (Data type names are all lowercase.)"
-        )));
+        ))
+        .into());
     }
     if let Some(d) = &input.description
         && d.chars().count() > 1024
     {
-        return Err(constraint(d, "description", "Member must have length less than or equal to 1024"));
+        return Err(constraint(d, "description", "Member must have length less than or equal to 1024").into());
     }
     if let Some(k) = &input.key_id {
         let ok = !k.is_empty()
             && k.len() <= 256
             && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '/' | '_' | '-'));
         if !ok {
-            return Err(constraint(k, "keyId", "Member must satisfy regular expression pattern: ^([a-zA-Z0-9:/_-]+)$"));
+            return Err(
+                constraint(k, "keyId", "Member must satisfy regular expression pattern: ^([a-zA-Z0-9:/_-]+)$").into()
+            );
         }
     }
     if let Some(p) = &input.allowed_pattern {
         if p.chars().count() > 1024 {
-            return Err(constraint(p, "allowedPattern", "Member must have length less than or equal to 1024"));
+            return Err(constraint(p, "allowedPattern", "Member must have length less than or equal to 1024").into());
         }
         if regex::Regex::new(p).is_err() {
             return Err(AwsError::new(
                 "InvalidAllowedPatternException",
                 MessageKey::Lower,
                 format!("The request includes an invalid regular expression: {p}"),
-            ));
+            )
+            .into());
         }
     }
     if let Some(policies) = &input.policies
@@ -75,16 +80,17 @@ fn validate_request(input: &PutParameterInput) -> Result<(), AwsError> {
             "InvalidPolicyTypeException",
             MessageKey::Lower,
             "The policy is not valid JSON. Parameter policies must be a JSON array of policy objects.",
-        ));
+        )
+        .into());
     }
     if let Some(tags) = &input.tags {
         if input.overwrite && !tags.is_empty() {
             return Err(validation(
                 "Invalid request: tags and overwrite can't be used together. To create a parameter with tags, please remove overwrite flag. To update tags for an existing parameter, please use AddTagsToResource or RemoveTagsFromResource.",
-            ));
+            ).into());
         }
         if tags.len() > MAX_TAGS {
-            return Err(super::errors::too_many_tags());
+            return Err(super::errors::too_many_tags().into());
         }
         validate_tags(tags)?;
     }
@@ -92,11 +98,11 @@ fn validate_request(input: &PutParameterInput) -> Result<(), AwsError> {
 }
 
 /// The metadata of the new version: the request's fields over the previous version's.
-fn merge_meta(input: &PutParameterInput, previous: Option<&ParameterMeta>) -> Result<ParameterMeta, AwsError> {
+fn merge_meta(input: &PutParameterInput, previous: Option<&ParameterMeta>) -> OpResult<ParameterMeta> {
     let param_type = match (&input.param_type, previous) {
         (Some(t), _) => t.clone(),
         (None, Some(prev)) => prev.param_type.clone(),
-        (None, None) => return Err(validation("A parameter type is required when you create a parameter.")),
+        (None, None) => return Err(validation("A parameter type is required when you create a parameter.").into()),
     };
     if let Some(prev) = previous {
         // SSM keeps a SecureString secure: it will not turn one into plain text or back.
@@ -108,7 +114,7 @@ fn merge_meta(input: &PutParameterInput, previous: Option<&ParameterMeta>) -> Re
                     "Parameter Store doesn't support changing a parameter type from {} to {param_type}. You must create a new, unique parameter.",
                     prev.param_type
                 ),
-            ));
+            ).into());
         }
     }
     let key_id = if param_type == "SecureString" {
@@ -119,14 +125,14 @@ fn merge_meta(input: &PutParameterInput, previous: Option<&ParameterMeta>) -> Re
             .or_else(|| Some(DEFAULT_KEY_ID.to_owned()))
     } else {
         if input.key_id.is_some() {
-            return Err(validation("KeyId is required for SecureString type parameter only."));
+            return Err(validation("KeyId is required for SecureString type parameter only.").into());
         }
         None
     };
     let data_type =
         input.data_type.clone().or_else(|| previous.map(|p| p.data_type.clone())).unwrap_or_else(|| "text".to_owned());
     if data_type == "aws:ec2:image" && param_type != "String" {
-        return Err(validation("Parameters with the aws:ec2:image data type must be of type String."));
+        return Err(validation("Parameters with the aws:ec2:image data type must be of type String.").into());
     }
     Ok(ParameterMeta {
         param_type,
@@ -145,7 +151,7 @@ fn settle_tier(
     previous_tier: Option<&str>,
     meta: &mut ParameterMeta,
     value: &str,
-) -> Result<(), AwsError> {
+) -> OpResult<()> {
     let fits_standard = value.chars().count() <= STANDARD_MAX_CHARS;
     let tier = match requested {
         Some("Intelligent-Tiering") => {
@@ -161,27 +167,28 @@ fn settle_tier(
     if previous_tier == Some("Advanced") && tier == "Standard" {
         return Err(validation(
             "This parameter uses the advanced-parameter tier. You can't downgrade a parameter from the advanced-parameter tier to the standard-parameter tier. If necessary, you can delete the advanced parameter and recreate it as a standard parameter.",
-        ));
+        ).into());
     }
     if tier == "Standard" {
         if !fits_standard {
-            return Err(too_large_for_standard());
+            return Err(too_large_for_standard().into());
         }
         if meta.policies.is_some() {
             return Err(AwsError::new(
                 "InvalidPolicyTypeException",
                 MessageKey::Lower,
                 "Parameter policies are supported only for the advanced-parameter tier.",
-            ));
+            )
+            .into());
         }
     } else if value.len() > ADVANCED_MAX_BYTES {
-        return Err(validation("Advanced tier parameters support a maximum parameter value of 8 KB."));
+        return Err(validation("Advanced tier parameters support a maximum parameter value of 8 KB.").into());
     }
     tier.clone_into(&mut meta.tier);
     Ok(())
 }
 
-fn check_value(meta: &ParameterMeta, value: &str) -> Result<(), AwsError> {
+fn check_value(meta: &ParameterMeta, value: &str) -> OpResult<()> {
     if let Some(pattern) = &meta.allowed_pattern {
         // Java's Pattern.matches semantics: the whole value must match.
         let anchored =
@@ -191,7 +198,8 @@ fn check_value(meta: &ParameterMeta, value: &str) -> Result<(), AwsError> {
                 "ParameterPatternMismatchException",
                 MessageKey::Lower,
                 format!("Parameter value, cannot be validated against allowedPattern: {pattern}"),
-            ));
+            )
+            .into());
         }
     }
     if meta.data_type == "aws:ec2:image" {
@@ -199,18 +207,14 @@ fn check_value(meta: &ParameterMeta, value: &str) -> Result<(), AwsError> {
         if !ami.is_match(value) {
             return Err(validation(
                 "Parameter value is not a valid AMI ID for data type aws:ec2:image. Use the format ami-12345678 or ami-1234567890abcdef0.",
-            ));
+            ).into());
         }
     }
     Ok(())
 }
 
 impl Ssm {
-    pub async fn put_parameter(
-        &self,
-        ctx: &RequestContext,
-        input: PutParameterInput,
-    ) -> Result<PutParameterOutput, AwsError> {
+    pub async fn put_parameter(&self, ctx: &RequestContext, input: PutParameterInput) -> OpResult<PutParameterOutput> {
         let name = ParameterName::parse_for_write(&input.name, &ctx.scope)?;
         let arn = name.arn(&ctx.scope);
         let value = input.value.as_ref().ok_or_else(|| {
@@ -220,11 +224,11 @@ impl Ssm {
         if value.is_empty() {
             return Err(validation(
                 "1 validation error detected: Value '' at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1.",
-            ));
+            ).into());
         }
         validate_request(&input)?;
 
-        let mut tx = self.store.begin().await.map_err(internal)?;
+        let mut tx = self.store.begin().await?;
         // What policies may test: `ssm:Overwrite`, `ssm:Policies`, and the tags (which are
         // `aws:RequestTag/…` for both actions, as in AWS).
         let tags: Vec<(String, String)> =
@@ -248,9 +252,9 @@ impl Ssm {
         let previous = match &record {
             Some(rec) => {
                 if !input.overwrite {
-                    return Err(already_exists());
+                    return Err(already_exists().into());
                 }
-                tx.ssm_version(rec.id, rec.latest_version).await.map_err(internal)?
+                tx.ssm_version(rec.id, rec.latest_version).await?
             }
             None => None,
         };
@@ -260,15 +264,15 @@ impl Ssm {
 
         let record = match record.take() {
             Some(rec) => rec,
-            None => match tx.ssm_create(&ctx.scope, name.canonical(), name.given()).await.map_err(internal)? {
+            None => match tx.ssm_create(&ctx.scope, name.canonical(), name.given()).await? {
                 Some(rec) => rec,
                 // Another writer created it between our lock attempt and insert: it exists now.
-                None => return Err(already_exists()),
+                None => return Err(already_exists().into()),
             },
         };
-        let (oldest, count) = tx.ssm_version_span(record.id).await.map_err(internal)?;
+        let (oldest, count) = tx.ssm_version_span(record.id).await?;
         if count >= MAX_VERSIONS {
-            if !tx.ssm_labels_of(record.id, oldest).await.map_err(internal)?.is_empty() {
+            if !tx.ssm_labels_of(record.id, oldest).await?.is_empty() {
                 return Err(AwsError::new(
                     "ParameterMaxVersionLimitExceeded",
                     MessageKey::Lower,
@@ -276,19 +280,18 @@ impl Ssm {
                         "You attempted to create a new version of {} by calling the PutParameter API with the overwrite flag. Version {oldest}, the oldest version, can't be deleted because it has a label associated with it. Move the label to another version of the parameter, and try again.",
                         name.given()
                     ),
-                ));
+                ).into());
             }
-            tx.ssm_delete_version(record.id, oldest).await.map_err(internal)?;
+            tx.ssm_delete_version(record.id, oldest).await?;
         }
         let version = record.latest_version + 1;
         let secret = SecretBytes::new(value.as_bytes().to_vec());
         tx.ssm_insert_version(&ctx.scope, &record, version, &meta, Timestamp::now(), &ctx.principal_arn, &secret)
-            .await
-            .map_err(internal)?;
+            .await?;
         for tag in input.tags.iter().flatten() {
-            tx.ssm_put_tag(record.id, &tag.key, &tag.value).await.map_err(internal)?;
+            tx.ssm_put_tag(record.id, &tag.key, &tag.value).await?;
         }
-        tx.commit().await.map_err(internal)?;
+        tx.commit().await?;
         Ok(PutParameterOutput { version, tier: meta.tier })
     }
 }

@@ -1,15 +1,15 @@
 //! AddTagsToResource, RemoveTagsFromResource, ListTagsForResource (ResourceType `Parameter`).
 
-use super::errors::{internal, invalid_resource_id, invalid_resource_type, too_many_tags};
+use super::errors::{invalid_resource_id, invalid_resource_type, too_many_tags};
 use super::model::{
     AddTagsToResourceInput, Empty, ListTagsForResourceInput, ListTagsForResourceOutput, RemoveTagsFromResourceInput,
     Tag,
 };
 use super::{MAX_TAGS, Ssm, validate_tags};
+use crate::error::OpResult;
 use crate::json::constraint;
 use crate::operation::SsmOperation;
 use crate::{RequestContext, RequestFacts, RequestTags};
-use coffer_aws::AwsError;
 use coffer_aws::ssm_name::ParameterName;
 
 /// The resource types SSM knows; only `Parameter` is served here.
@@ -24,34 +24,30 @@ const RESOURCE_TYPES: [&str; 8] = [
     "Automation",
 ];
 
-fn parameter_name(ctx: &RequestContext, resource_type: &str, resource_id: &str) -> Result<ParameterName, AwsError> {
+fn parameter_name(ctx: &RequestContext, resource_type: &str, resource_id: &str) -> OpResult<ParameterName> {
     if !RESOURCE_TYPES.contains(&resource_type) {
         return Err(constraint(
             resource_type,
             "resourceType",
             "Member must satisfy enum value set: [Document, ManagedInstance, MaintenanceWindow, Parameter, PatchBaseline, OpsItem, OpsMetadata, Automation]",
-        ));
+        ).into());
     }
     if resource_type != "Parameter" {
-        return Err(invalid_resource_type());
+        return Err(invalid_resource_type().into());
     }
-    ParameterName::parse_name_or_arn(resource_id, &ctx.scope).map_err(|_| invalid_resource_id())
+    Ok(ParameterName::parse_name_or_arn(resource_id, &ctx.scope).map_err(|_| invalid_resource_id())?)
 }
 
 impl Ssm {
-    pub async fn add_tags_to_resource(
-        &self,
-        ctx: &RequestContext,
-        input: AddTagsToResourceInput,
-    ) -> Result<Empty, AwsError> {
+    pub async fn add_tags_to_resource(&self, ctx: &RequestContext, input: AddTagsToResourceInput) -> OpResult<Empty> {
         let name = parameter_name(ctx, &input.resource_type, &input.resource_id)?;
         let tags = input.tags.unwrap_or_default();
         if tags.is_empty() {
-            return Err(constraint("[]", "tags", "Member must have length greater than or equal to 1"));
+            return Err(constraint("[]", "tags", "Member must have length greater than or equal to 1").into());
         }
         validate_tags(&tags)?;
         let pairs: Vec<(String, String)> = tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect();
-        let mut tx = self.store.begin().await.map_err(internal)?;
+        let mut tx = self.store.begin().await?;
         let record = self
             .lock_authorized(
                 ctx,
@@ -62,19 +58,19 @@ impl Ssm {
             )
             .await?
             .ok_or_else(invalid_resource_id)?;
-        let existing = tx.ssm_tags(record.id).await.map_err(internal)?;
+        let existing = tx.ssm_tags(record.id).await?;
         let added = tags
             .iter()
             .filter(|t| !existing.iter().any(|(k, _)| k == &t.key))
             .map(|t| &t.key)
             .collect::<std::collections::BTreeSet<_>>();
         if existing.len() + added.len() > MAX_TAGS {
-            return Err(too_many_tags());
+            return Err(too_many_tags().into());
         }
         for tag in &tags {
-            tx.ssm_put_tag(record.id, &tag.key, &tag.value).await.map_err(internal)?;
+            tx.ssm_put_tag(record.id, &tag.key, &tag.value).await?;
         }
-        tx.commit().await.map_err(internal)?;
+        tx.commit().await?;
         Ok(Empty {})
     }
 
@@ -82,10 +78,10 @@ impl Ssm {
         &self,
         ctx: &RequestContext,
         input: RemoveTagsFromResourceInput,
-    ) -> Result<Empty, AwsError> {
+    ) -> OpResult<Empty> {
         let name = parameter_name(ctx, &input.resource_type, &input.resource_id)?;
         let keys = input.tag_keys.unwrap_or_default();
-        let mut tx = self.store.begin().await.map_err(internal)?;
+        let mut tx = self.store.begin().await?;
         let record = self
             .lock_authorized(
                 ctx,
@@ -97,9 +93,9 @@ impl Ssm {
             .await?
             .ok_or_else(invalid_resource_id)?;
         for key in &keys {
-            tx.ssm_remove_tag(record.id, key).await.map_err(internal)?;
+            tx.ssm_remove_tag(record.id, key).await?;
         }
-        tx.commit().await.map_err(internal)?;
+        tx.commit().await?;
         Ok(Empty {})
     }
 
@@ -107,12 +103,12 @@ impl Ssm {
         &self,
         ctx: &RequestContext,
         input: ListTagsForResourceInput,
-    ) -> Result<ListTagsForResourceOutput, AwsError> {
+    ) -> OpResult<ListTagsForResourceOutput> {
         let name = parameter_name(ctx, &input.resource_type, &input.resource_id)?;
         let arn = name.arn(&ctx.scope);
-        let Some(record) = self.store.ssm_parameter(&ctx.scope, name.canonical()).await.map_err(internal)? else {
+        let Some(record) = self.store.ssm_parameter(&ctx.scope, name.canonical()).await? else {
             ctx.authorize(SsmOperation::ListTagsForResource.action(), &arn)?;
-            return Err(invalid_resource_id());
+            return Err(invalid_resource_id().into());
         };
         super::authorize_parameter(
             ctx,
@@ -122,7 +118,7 @@ impl Ssm {
             RequestFacts::default(),
         )
         .await?;
-        let tags = self.store.ssm_tags(record.id).await.map_err(internal)?;
+        let tags = self.store.ssm_tags(record.id).await?;
         Ok(ListTagsForResourceOutput { tag_list: tags.into_iter().map(|(key, value)| Tag { key, value }).collect() })
     }
 }

@@ -1,13 +1,14 @@
 //! AssumeRole: temporary credentials (`ASIA…`, a secret, a session token) for a role whose
 //! trust policy admits the caller.
 
-use super::{Sts, assume_role_denied, internal};
+use super::{Sts, assume_role_denied};
 use crate::RequestContext;
 use crate::context::{Principal, ResourceFacts};
+use crate::error::OpResult;
 use crate::operation::StsOperation;
 use crate::query::{Params, Xml, constraint, validation};
 use coffer_aws::secret::{ExposeSecret, SecretString};
-use coffer_aws::{Arn, AwsError, Timestamp};
+use coffer_aws::{Arn, Timestamp};
 use coffer_store::credentials::{generate_access_key_id, generate_secret_access_key};
 use coffer_store::iam::{NewAccessKey, PrincipalKind, generate_session_token, session_token_hash};
 
@@ -34,7 +35,7 @@ pub struct AssumeRoleInput {
 }
 
 impl AssumeRoleInput {
-    pub fn from_params(p: &Params) -> Result<Self, AwsError> {
+    pub fn from_params(p: &Params) -> OpResult<Self> {
         Ok(Self {
             role_arn: p.required("RoleArn")?.to_owned(),
             role_session_name: p.required("RoleSessionName")?.to_owned(),
@@ -84,40 +85,48 @@ impl AssumeRoleOutput {
     }
 }
 
-fn validate(input: &AssumeRoleInput) -> Result<i64, AwsError> {
+fn validate(input: &AssumeRoleInput) -> OpResult<i64> {
     let arn_len = input.role_arn.chars().count();
     if arn_len < 20 {
-        return Err(constraint(&input.role_arn, "roleArn", "Member must have length greater than or equal to 20"));
+        return Err(
+            constraint(&input.role_arn, "roleArn", "Member must have length greater than or equal to 20").into()
+        );
     }
     if arn_len > 2048 {
-        return Err(constraint(&input.role_arn, "roleArn", "Member must have length less than or equal to 2048"));
+        return Err(constraint(&input.role_arn, "roleArn", "Member must have length less than or equal to 2048").into());
     }
     let name = &input.role_session_name;
     let name_len = name.chars().count();
     if name_len < 2 {
-        return Err(constraint(name, "roleSessionName", "Member must have length greater than or equal to 2"));
+        return Err(constraint(name, "roleSessionName", "Member must have length greater than or equal to 2").into());
     }
     if name_len > 64 {
-        return Err(constraint(name, "roleSessionName", "Member must have length less than or equal to 64"));
+        return Err(constraint(name, "roleSessionName", "Member must have length less than or equal to 64").into());
     }
     if !name.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)) {
         return Err(constraint(
             name,
             "roleSessionName",
             "Member must satisfy regular expression pattern: [\\w+=,.@-]*",
-        ));
+        )
+        .into());
     }
     let duration = input.duration_seconds.unwrap_or(DEFAULT_DURATION);
     if duration < MIN_DURATION {
-        return Err(constraint(duration, "durationSeconds", "Member must have value greater than or equal to 900"));
+        return Err(
+            constraint(duration, "durationSeconds", "Member must have value greater than or equal to 900").into()
+        );
     }
     if duration > MAX_DURATION {
-        return Err(constraint(duration, "durationSeconds", "Member must have value less than or equal to 43200"));
+        return Err(
+            constraint(duration, "durationSeconds", "Member must have value less than or equal to 43200").into()
+        );
     }
     if input.policy.is_some() || !input.policy_arns.is_empty() {
         return Err(validation(
             "Session policies (Policy, PolicyArns) are not supported by this server; assume the role without them.",
-        ));
+        )
+        .into());
     }
     Ok(duration)
 }
@@ -133,11 +142,7 @@ fn split_role_resource(resource: &str) -> Option<(String, &str)> {
 }
 
 impl Sts {
-    pub async fn assume_role(
-        &self,
-        ctx: &RequestContext,
-        input: AssumeRoleInput,
-    ) -> Result<AssumeRoleOutput, AwsError> {
+    pub async fn assume_role(&self, ctx: &RequestContext, input: AssumeRoleInput) -> OpResult<AssumeRoleOutput> {
         let duration = validate(&input)?;
         if !input.tags.is_empty() {
             tracing::debug!(count = input.tags.len(), "AssumeRole: session tags ignored");
@@ -149,30 +154,25 @@ impl Sts {
         // account, so a one-person setup can run `coffer run` as an environment's execution role
         // without first creating an IAM user.
         let arn = Arn::parse(&input.role_arn).map_err(|_| validation("Request ARN is invalid"))?;
-        let identity_denied = |e: AwsError| {
-            if e.code == "AccessDeniedException" || e.code == "AccessDenied" { denied() } else { e }
-        };
+        // Refused by an identity policy, the answer is the same as for a refusing trust policy.
+        let identity_denied = |_| denied();
         // A role that does not exist is denied like one whose trust policy refuses, as in AWS.
         let role = match (arn.service, split_role_resource(arn.resource)) {
-            ("iam", Some((path, name))) => self
-                .store
-                .iam_principal(arn.account, PrincipalKind::Role, name)
-                .await
-                .map_err(internal)?
-                .filter(|r| r.path == path),
+            ("iam", Some((path, name))) => {
+                self.store.iam_principal(arn.account, PrincipalKind::Role, name).await?.filter(|r| r.path == path)
+            }
             _ => None,
         };
         let Some(role) = role else {
             ctx.authorize(StsOperation::AssumeRole.action(), &input.role_arn).map_err(identity_denied)?;
-            return Err(denied());
+            return Err(denied().into());
         };
         // Identity policies may test the role's tags (`aws:ResourceTag/…`).
-        let tags =
-            if ctx.needs_resource_facts() { self.store.iam_tags(role.id).await.map_err(internal)? } else { Vec::new() };
+        let tags = if ctx.needs_resource_facts() { self.store.iam_tags(role.id).await? } else { Vec::new() };
         let facts = ResourceFacts { tags: &tags, ..ResourceFacts::default() };
         ctx.authorize_with(StsOperation::AssumeRole.action(), &input.role_arn, &facts).map_err(identity_denied)?;
         if !super::trust::admits(role.trust_policy.as_deref().unwrap_or(""), caller) {
-            return Err(denied());
+            return Err(denied().into());
         }
         let max = role.max_session_seconds.unwrap_or(DEFAULT_DURATION);
         if matches!(ctx.principal, Principal::AssumedRole { .. })
@@ -181,26 +181,28 @@ impl Sts {
         {
             return Err(validation(
                 "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
-            ));
+            )
+            .into());
         }
         if duration > max {
-            return Err(validation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role."));
+            return Err(
+                validation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.").into()
+            );
         }
 
         let access_key_id = generate_access_key_id("ASIA");
         let secret_access_key = generate_secret_access_key();
-        let session_token = generate_session_token().map_err(internal)?;
+        let session_token = generate_session_token()?;
         let now = Timestamp::now();
         let expiration = Timestamp(now.millis() + duration * 1000);
-        let mut tx = self.store.begin().await.map_err(internal)?;
+        let mut tx = self.store.begin().await?;
         // The role must still exist when its session is recorded.
         let role = tx
             .iam_lock_principal(&role.account, PrincipalKind::Role, &role.name)
-            .await
-            .map_err(internal)?
+            .await?
             .filter(|r| r.id == role.id)
             .ok_or_else(denied)?;
-        tx.iam_purge_sessions(Timestamp(now.millis() - EXPIRED_SESSION_RETENTION_MS)).await.map_err(internal)?;
+        tx.iam_purge_sessions(Timestamp(now.millis() - EXPIRED_SESSION_RETENTION_MS)).await?;
         tx.iam_insert_access_key(&NewAccessKey {
             account: &role.account,
             access_key_id: &access_key_id,
@@ -212,9 +214,8 @@ impl Sts {
             session_token_hash: Some(&session_token_hash(session_token.expose_secret())),
             session_name: Some(&input.role_session_name),
         })
-        .await
-        .map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
+        .await?;
+        tx.commit().await?;
         tracing::info!(access_key_id = %access_key_id, role = %role.arn, session = %input.role_session_name, "assumed role");
         Ok(AssumeRoleOutput {
             credentials: Credentials { access_key_id, secret_access_key, session_token, expiration },

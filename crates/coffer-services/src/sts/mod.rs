@@ -7,6 +7,7 @@ mod trust;
 pub use assume_role::{AssumeRoleInput, AssumeRoleOutput, AssumedRoleUser, Credentials};
 
 use crate::RequestContext;
+use crate::error::OpResult;
 use crate::operation::StsOperation;
 use crate::query::{self, Params};
 use coffer_aws::{AwsError, MessageKey};
@@ -44,7 +45,7 @@ impl Sts {
     }
 
     /// Runs `action` on Query parameters and returns the XML response body.
-    pub async fn call(&self, op: StsOperation, ctx: &RequestContext, params: &Params) -> Result<String, AwsError> {
+    pub async fn call(&self, op: StsOperation, ctx: &RequestContext, params: &Params) -> OpResult<String> {
         let (action, rid) = (op.name(), ctx.request_id.as_str());
         match op {
             StsOperation::GetCallerIdentity => {
@@ -77,10 +78,4 @@ pub fn assume_role_denied(caller_arn: &str, role_arn: &str) -> AwsError {
         format!("User: {caller_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"),
     )
     .with_status(403)
-}
-
-/// STS's internal error, without detail for the client.
-fn internal(err: coffer_store::StoreError) -> AwsError {
-    tracing::error!(error = %err, "store failure");
-    AwsError::new("InternalFailure", MessageKey::Upper, "An internal error occurred.").with_status(500)
 }
