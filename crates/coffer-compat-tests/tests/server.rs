@@ -46,9 +46,11 @@ fn unknown_targets_and_bad_json_get_aws_error_shapes() {
     assert_eq!((r.status, r.json()["__type"].as_str()), (400, Some("UnknownOperationException")));
 
     // The Query services answer an action they lack with InvalidAction, in XML, after
-    // authentication, naming the version the caller asked for.
-    for (service, version) in [("iam", "2010-05-08"), ("sts", "2011-06-15")] {
-        let body = format!("Action=CreateGroup&Version={version}");
+    // authentication, naming the version asked for (or the service's own).
+    for (service, action, version, named) in
+        [("iam", "CreateGroup", "&Version=2010-05-08", "2010-05-08"), ("sts", "GetSessionToken", "", "2011-06-15")]
+    {
+        let body = format!("Action={action}{version}");
         let headers = Signer::root(service).sign(
             ep,
             &[("content-type", "application/x-www-form-urlencoded; charset=utf-8")],
@@ -59,7 +61,7 @@ fn unknown_targets_and_bad_json_get_aws_error_shapes() {
         let text = &r.body;
         assert!(text.contains("<Code>InvalidAction</Code>"), "{service}: {text}");
         assert!(
-            text.contains(&format!("<Message>Could not find operation CreateGroup for version {version}</Message>")),
+            text.contains(&format!("<Message>Could not find operation {action} for version {named}</Message>")),
             "{service}: {text}"
         );
     }

@@ -823,8 +823,6 @@ async fn denials() {
         assert_eq!(err.code, "AccessDenied");
         // GetCallerIdentity needs no permission.
         assert!(env.sts(&denied, &[("Action", "GetCallerIdentity")]).await.is_ok());
-        let err = env.sts(&root(), &[("Action", "GetSessionToken")]).await.unwrap_err();
-        assert_eq!(err.message.as_deref(), Some("Could not find operation GetSessionToken for version 2011-06-15"));
     }
 }
 
