@@ -4,6 +4,7 @@
 
 pub mod arn;
 pub mod error;
+pub mod parameter_type;
 pub mod scope;
 pub mod secret;
 pub mod sm_name;
@@ -12,6 +13,7 @@ pub mod time;
 
 pub use arn::{Arn, partition_for_region};
 pub use error::{AwsError, MessageKey};
+pub use parameter_type::ParameterType;
 pub use scope::Scope;
 pub use secret::SecretBytes;
 pub use time::Timestamp;

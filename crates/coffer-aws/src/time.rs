@@ -3,6 +3,9 @@
 
 use serde::{Serialize, Serializer};
 use std::time::{SystemTime, UNIX_EPOCH};
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
+use time::{Date, Month, OffsetDateTime, PrimitiveDateTime};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub i64);
@@ -34,36 +37,29 @@ impl Timestamp {
     }
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
-pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// `(year, month, day)` of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).
-pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
 impl Timestamp {
+    /// A UTC calendar date and time, or `None` if there is no such date or time (month 13,
+    /// February 30, hour 24, …).
+    pub fn from_utc(year: i32, month: u8, day: u8, hour: u8, minute: u8, second: u8) -> Option<Self> {
+        let date = Date::from_calendar_date(year, Month::try_from(month).ok()?, day).ok()?;
+        let at = date.with_hms(hour, minute, second).ok()?.assume_utc();
+        Some(Self(at.unix_timestamp().checked_mul(1000)?))
+    }
+
     /// `2026-11-25T21:55:03Z`: ISO 8601 / RFC 3339 in UTC, whole seconds.
     pub fn iso8601(self) -> String {
+        const FORMAT: &[BorrowedFormatItem<'_>] = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+        self.utc().format(FORMAT).unwrap_or_default()
+    }
+
+    /// The time in UTC, to the second (clamped to the years `time` can represent).
+    pub fn utc(self) -> OffsetDateTime {
         let secs = self.0.div_euclid(1000);
-        let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-        let (y, m, d) = civil_from_days(days);
-        format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", sod / 3600, sod / 60 % 60, sod % 60)
+        OffsetDateTime::from_unix_timestamp(secs).unwrap_or(if secs < 0 {
+            PrimitiveDateTime::MIN.assume_utc()
+        } else {
+            PrimitiveDateTime::MAX.assume_utc()
+        })
     }
 }
 
@@ -88,14 +84,20 @@ mod tests {
     }
 
     #[test]
-    fn civil_dates_round_trip() {
+    fn calendar_dates() {
         assert_eq!(Timestamp(1_440_938_160_000).iso8601(), "2015-08-30T12:36:00Z");
         assert_eq!(Timestamp(0).iso8601(), "1970-01-01T00:00:00Z");
-        for days in [-800_000, -1, 0, 59, 60, 11_016, 20_000, 2_000_000] {
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, m, d), days);
-        }
-        assert_eq!(civil_from_days(days_from_civil(2024, 2, 29)), (2024, 2, 29));
+        assert_eq!(Timestamp(-1000).iso8601(), "1969-12-31T23:59:59Z");
+        assert_eq!(Timestamp(4_107_542_399_999).iso8601(), "2100-02-28T23:59:59Z");
+        assert_eq!(Timestamp::from_utc(2024, 2, 29, 12, 0, 0), Some(Timestamp(1_709_208_000_000)));
+        assert_eq!(
+            Timestamp::from_utc(2000, 2, 29, 0, 0, 0).map(Timestamp::iso8601).as_deref(),
+            Some("2000-02-29T00:00:00Z")
+        );
+        assert_eq!(Timestamp::from_utc(2025, 2, 29, 0, 0, 0), None);
+        assert_eq!(Timestamp::from_utc(2100, 2, 29, 0, 0, 0), None);
+        assert_eq!(Timestamp::from_utc(2026, 13, 1, 0, 0, 0), None);
+        assert_eq!(Timestamp::from_utc(2026, 1, 1, 24, 0, 0), None);
     }
 
     #[test]

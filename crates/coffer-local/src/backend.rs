@@ -136,7 +136,7 @@ impl Backend for EmbeddedBackend {
             let p = out.parameter;
             Parameter {
                 name: p.name,
-                param_type: p.param_type,
+                param_type: p.param_type.as_str().to_owned(),
                 value: p.value.0,
                 version: p.version,
                 last_modified: p.last_modified_date,
@@ -167,7 +167,7 @@ impl Backend for EmbeddedBackend {
             let page = result?;
             out.extend(page.parameters.into_iter().map(|p| Parameter {
                 name: p.name,
-                param_type: p.param_type,
+                param_type: p.param_type.as_str().to_owned(),
                 value: p.value.0,
                 version: p.version,
                 last_modified: p.last_modified_date,
@@ -200,7 +200,7 @@ impl Backend for EmbeddedBackend {
             let page = result?;
             out.extend(page.parameters.into_iter().map(|p| ParameterInfo {
                 name: p.name,
-                param_type: p.param_type,
+                param_type: p.param_type.as_str().to_owned(),
                 version: p.version,
                 last_modified: p.last_modified_date,
                 last_modified_user: Some(p.last_modified_user).filter(|u| !u.is_empty()),

@@ -2,7 +2,7 @@
 //! `2026-01-01T02:00:00+02:00`, `2026-01-01`, fractional seconds allowed) or epoch seconds
 //! (`1767225600`, optionally with a fraction). Everything is reduced to epoch milliseconds.
 
-use coffer_aws::time::days_from_civil;
+use coffer_aws::Timestamp;
 
 /// Epoch milliseconds for `s`, or `None` if it is neither form.
 pub(crate) fn parse_date_millis(s: &str) -> Option<i64> {
@@ -24,31 +24,31 @@ fn parse_iso8601(s: &str) -> Option<i64> {
         None => (s, None),
     };
     let mut it = date.split('-');
-    let year: i64 = digits(it.next()?, 4)?;
-    let month: i64 = it.next().map_or(Some(1), |m| digits(m, 2))?;
-    let day: i64 = it.next().map_or(Some(1), |d| digits(d, 2))?;
-    if it.next().is_some() || !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+    let year = i32::try_from(digits(it.next()?, 4)?).ok()?;
+    let month = it.next().map_or(Some(1), |m| digits(m, 2))?;
+    let day = it.next().map_or(Some(1), |d| digits(d, 2))?;
+    if it.next().is_some() {
         return None;
     }
-    let mut millis = days_from_civil(year, month, day) * 86_400_000;
+    let (mut hour, mut minute, mut second, mut frac, mut offset_ms) = (0, 0, 0, 0, 0);
     if let Some(time) = time {
-        let (clock, offset_ms) = split_zone(time)?;
+        let (clock, offset) = split_zone(time)?;
         let mut it = clock.split(':');
-        let hour: i64 = digits(it.next()?, 2)?;
-        let minute: i64 = it.next().map_or(Some(0), |m| digits(m, 2))?;
-        let (second, frac) = match it.next() {
-            None => (0, 0),
-            Some(sec) => {
-                let (whole, frac) = sec.split_once('.').unwrap_or((sec, ""));
-                (digits(whole, 2)?, frac_millis(frac)?)
-            }
-        };
-        if it.next().is_some() || hour > 23 || minute > 59 || second > 59 {
+        hour = digits(it.next()?, 2)?;
+        minute = it.next().map_or(Some(0), |m| digits(m, 2))?;
+        if let Some(sec) = it.next() {
+            let (whole, fraction) = sec.split_once('.').unwrap_or((sec, ""));
+            second = digits(whole, 2)?;
+            frac = frac_millis(fraction)?;
+        }
+        if it.next().is_some() {
             return None;
         }
-        millis += ((hour * 60 + minute) * 60 + second) * 1000 + frac - offset_ms;
+        offset_ms = offset;
     }
-    Some(millis)
+    let small = |n: i64| u8::try_from(n).ok();
+    let at = Timestamp::from_utc(year, small(month)?, small(day)?, small(hour)?, small(minute)?, small(second)?)?;
+    Some(at.millis() + frac - offset_ms)
 }
 
 /// Splits `hh:mm:ss[.f]` from its zone (`Z`, `±hh:mm`, `±hhmm`, `±hh`, or none = UTC) and
@@ -89,22 +89,9 @@ fn frac_millis(frac: &str) -> Option<i64> {
     Some(ms)
 }
 
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if is_leap(y) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
 /// `2026-01-01T00:00:00Z` (whole seconds, as AWS fills `aws:CurrentTime`).
 pub(crate) fn format_iso8601(millis: i64) -> String {
-    coffer_aws::time::Timestamp(millis).iso8601()
+    Timestamp(millis).iso8601()
 }
 
 #[cfg(test)]

@@ -15,6 +15,9 @@ use aws_sigv4::sign::v4;
 use axum::http::{HeaderMap, Method, Uri};
 use secrecy::{ExposeSecret, SecretString};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use time::PrimitiveDateTime;
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
 
 /// AWS refuses requests whose time is more than 15 minutes off.
 pub const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
@@ -92,25 +95,18 @@ pub fn parse_authorization(headers: &HeaderMap) -> Result<Authorization<'_>, Aut
     Ok(Authorization { access_key_id, date, region, service, signed_headers: signed.split(';').collect(), signature })
 }
 
+/// `x-amz-date`'s form: `20261203T081500Z`.
+const AMZ_DATE: &[BorrowedFormatItem<'_>] = format_description!("[year][month][day]T[hour][minute][second]Z");
+
 /// Parses `YYYYMMDDTHHMMSSZ`.
 pub fn parse_amz_date(s: &str) -> Option<SystemTime> {
-    let b = s.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, mo, d, h, mi, se) = (num(0..4)?, num(4..6)?, num(6..8)?, num(9..11)?, num(11..13)?, num(13..15)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
-        return None;
-    }
-    let secs = coffer_aws::time::days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se;
-    Some(UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).ok()?))
+    let at = PrimitiveDateTime::parse(s, AMZ_DATE).ok()?.assume_utc();
+    Some(UNIX_EPOCH + Duration::from_secs(u64::try_from(at.unix_timestamp()).ok()?))
 }
 
 pub fn format_amz_date(t: SystemTime) -> String {
-    let millis = i64::try_from(t.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis()).unwrap_or(0);
-    let iso = coffer_aws::Timestamp(millis).iso8601();
-    iso.replace(['-', ':'], "")
+    let secs = i64::try_from(t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()).unwrap_or(0);
+    coffer_aws::Timestamp(secs * 1000).utc().format(AMZ_DATE).unwrap_or_default()
 }
 
 /// Checks the request time against the clock and the credential scope's date.

@@ -4,8 +4,9 @@
 use crate::context::{Authorizer, Principal, RequestContext, RequestTags, ResourceFacts};
 use coffer_aws::{Scope, Timestamp};
 use coffer_policy::{self as policy, Denial, Policy, evaluate};
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock, Mutex};
 
 /// An authenticated caller and what its policies say, parsed once: per access key in the
 /// server (which caches it), per role session in `coffer run`.
@@ -78,9 +79,8 @@ impl Authorizer for PolicyAuthorizer {
             RequestTags::Set(tags) => request.with_request_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
             RequestTags::Removed(keys) => request.with_values("aws:TagKeys", keys.iter().map(String::as_str)),
         };
-        // A stored resource policy was validated on write; one that no longer parses grants nothing.
-        let resource_policy = facts.resource_policy.and_then(|p| Policy::parse(p, policy::PolicyKind::Resource).ok());
-        let evaluation = evaluate(&self.identity, resource_policy.as_ref(), &request);
+        let resource_policy = facts.resource_policy.and_then(parsed_resource_policy);
+        let evaluation = evaluate(&self.identity, resource_policy.as_deref(), &request);
         if evaluation.is_allowed() {
             return Ok(());
         }
@@ -89,6 +89,25 @@ impl Authorizer for PolicyAuthorizer {
             .denial(&request)
             .unwrap_or_else(|| Denial::implicit(self.principal.arn().unwrap_or(""), action, resource)))
     }
+}
+
+/// A stored resource policy, parsed once per distinct document: it is read with its secret on
+/// every request, and parsing it each time would cost more than evaluating it. It was
+/// validated on write; one that no longer parses grants nothing.
+fn parsed_resource_policy(document: &str) -> Option<Arc<Policy>> {
+    /// Distinct documents kept; past this the cache starts over (policies are few and small).
+    const MAX: usize = 1024;
+    static PARSED: LazyLock<Mutex<HashMap<String, Option<Arc<Policy>>>>> = LazyLock::new(Mutex::default);
+    if let Some(parsed) = PARSED.lock().unwrap_or_else(|e| e.into_inner()).get(document) {
+        return parsed.clone();
+    }
+    let parsed = Policy::parse(document, policy::PolicyKind::Resource).ok().map(Arc::new);
+    let mut cache = PARSED.lock().unwrap_or_else(|e| e.into_inner());
+    if cache.len() >= MAX {
+        cache.clear();
+    }
+    cache.insert(document.to_owned(), parsed.clone());
+    parsed
 }
 
 /// A principal's stored inline policies `(name, document)`, parsed. They were validated on
@@ -104,4 +123,37 @@ fn identity_policies(stored: &[(String, String)]) -> Vec<Policy> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_policies_are_parsed_once() {
+        let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"secretsmanager:GetSecretValue","Resource":"*"}]}"#;
+        let first = parsed_resource_policy(doc).expect("a valid policy");
+        let again = parsed_resource_policy(doc).expect("a valid policy");
+        assert!(Arc::ptr_eq(&first, &again));
+        assert!(parsed_resource_policy("not a policy").is_none());
+    }
+
+    #[test]
+    fn identities_authorize_with_their_policies() {
+        let allow =
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ssm:GetParameter","Resource":"*"}]}"#;
+        let principal =
+            Principal::User { name: "jo".into(), id: "AIDAJO".into(), arn: "arn:aws:iam::000000000000:user/jo".into() };
+        let jo = Identity::new(principal, &[("p".into(), allow.into())], Vec::new());
+        let ctx = jo.context(Scope::new("000000000000", "us-east-1"), "r", None);
+        assert_eq!(ctx.principal_arn, "arn:aws:iam::000000000000:user/jo");
+        assert!(ctx.authorize("ssm:GetParameter", "arn:aws:ssm:us-east-1:000000000000:parameter/x").is_ok());
+        let denied = ctx.authorize("ssm:PutParameter", "arn:aws:ssm:us-east-1:000000000000:parameter/x").unwrap_err();
+        assert_eq!(
+            denied.to_string(),
+            "User: arn:aws:iam::000000000000:user/jo is not authorized to perform: ssm:PutParameter on resource: arn:aws:ssm:us-east-1:000000000000:parameter/x because no identity-based policy allows the ssm:PutParameter action"
+        );
+        let root = Identity::root().context(Scope::new("000000000000", "us-east-1"), "r", None);
+        assert!(root.authorize("ssm:PutParameter", "*").is_ok());
+    }
 }

@@ -25,6 +25,7 @@ pub mod query;
 pub mod secretsmanager;
 pub mod ssm;
 pub mod sts;
+mod tag_text;
 
 pub use coffer_aws::AwsError;
 pub use coffer_policy::Denial;

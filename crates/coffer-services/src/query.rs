@@ -9,6 +9,7 @@
 //! <Message>…</Message></Error><RequestId>…</RequestId></ErrorResponse>`.
 
 use coffer_aws::{AwsError, MessageKey, Timestamp};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use std::collections::{BTreeMap, HashMap};
 
 pub const IAM_NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
@@ -178,15 +179,8 @@ pub fn escape(text: &str) -> String {
 /// Percent-encodes everything but RFC 3986's unreserved characters, as IAM encodes policy
 /// documents in its responses (`{"a": 1}` → `%7B%22a%22%3A%201%7D`).
 pub fn url_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 3);
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    const RESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    utf8_percent_encode(text, RESERVED).to_string()
 }
 
 /// ISO 8601 in UTC with whole seconds, as IAM and STS send dates: `2026-11-25T21:00:00Z`.
@@ -378,22 +372,6 @@ mod tests {
         assert_eq!(iso8601(Timestamp(951_782_400_000)), "2000-02-29T00:00:00Z");
         assert_eq!(iso8601(Timestamp(4_107_542_399_000)), "2100-02-28T23:59:59Z");
         assert_eq!(iso8601(Timestamp(-1000)), "1969-12-31T23:59:59Z");
-        // Every day for 600 years round-trips through a naive day counter.
-        let (mut y, mut m, mut d) = (1970i64, 1i64, 1i64);
-        for day in 0..(600 * 366) {
-            assert_eq!(coffer_aws::time::civil_from_days(day), (y, m, d), "day {day}");
-            let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-            let len = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m as usize - 1];
-            d += 1;
-            if d > len {
-                d = 1;
-                m += 1;
-                if m > 12 {
-                    m = 1;
-                    y += 1;
-                }
-            }
-        }
     }
 
     #[test]

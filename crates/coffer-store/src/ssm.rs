@@ -4,6 +4,7 @@ use crate::crypto::{Binding, Sealed};
 use crate::db::{Store, WriteTx, placeholders};
 use crate::error::StoreError;
 use crate::tags::SSM_TAGS;
+use coffer_aws::ParameterType;
 use coffer_aws::{Scope, SecretBytes, Timestamp};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -23,7 +24,7 @@ pub struct ParameterRecord {
 /// What each version records besides its value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParameterMeta {
-    pub param_type: String,
+    pub param_type: ParameterType,
     pub tier: String,
     pub data_type: String,
     pub key_id: Option<String>,
@@ -69,7 +70,11 @@ fn version(row: &AnyRow) -> Result<ParameterVersion, StoreError> {
     Ok(ParameterVersion {
         version: row.try_get("version")?,
         meta: ParameterMeta {
-            param_type: row.try_get("param_type")?,
+            param_type: {
+                let name: String = row.try_get("param_type")?;
+                ParameterType::parse(&name)
+                    .ok_or_else(|| StoreError::Corrupt(format!("unknown parameter type {name:?}")))?
+            },
             tier: row.try_get("tier")?,
             data_type: row.try_get("data_type")?,
             key_id: row.try_get("key_id")?,
@@ -363,7 +368,7 @@ impl WriteTx {
         )
         .bind(record.id)
         .bind(version_no)
-        .bind(&meta.param_type)
+        .bind(meta.param_type.as_str())
         .bind(&meta.tier)
         .bind(&meta.data_type)
         .bind(&meta.key_id)

@@ -100,59 +100,61 @@ impl Iam {
                 Ok(ok(action))
             }
             IamOperation::PutUserPolicy => {
-                self.put_user_policy(ctx, PutPolicyInput::from_params(params, false)?).await?;
+                self.put_user_policy(ctx, PutPolicyInput::from_params(params, PrincipalKind::User)?).await?;
                 Ok(ok(action))
             }
             IamOperation::GetUserPolicy => {
-                let out = self.get_user_policy(ctx, PolicyNameInput::from_params(params, false)?).await?;
+                let out = self.get_user_policy(ctx, PolicyNameInput::from_params(params, PrincipalKind::User)?).await?;
                 Ok(query::response(NAMESPACE, action, rid, |x| out.write(x)))
             }
             IamOperation::DeleteUserPolicy => {
-                self.delete_user_policy(ctx, PolicyNameInput::from_params(params, false)?).await?;
+                self.delete_user_policy(ctx, PolicyNameInput::from_params(params, PrincipalKind::User)?).await?;
                 Ok(ok(action))
             }
             IamOperation::ListUserPolicies => {
-                let out = self.list_user_policies(ctx, ListPoliciesInput::from_params(params, false)?).await?;
+                let out =
+                    self.list_user_policies(ctx, ListPoliciesInput::from_params(params, PrincipalKind::User)?).await?;
                 Ok(query::response(NAMESPACE, action, rid, |x| out.write(x)))
             }
             IamOperation::PutRolePolicy => {
-                self.put_role_policy(ctx, PutPolicyInput::from_params(params, true)?).await?;
+                self.put_role_policy(ctx, PutPolicyInput::from_params(params, PrincipalKind::Role)?).await?;
                 Ok(ok(action))
             }
             IamOperation::GetRolePolicy => {
-                let out = self.get_role_policy(ctx, PolicyNameInput::from_params(params, true)?).await?;
+                let out = self.get_role_policy(ctx, PolicyNameInput::from_params(params, PrincipalKind::Role)?).await?;
                 Ok(query::response(NAMESPACE, action, rid, |x| out.write(x)))
             }
             IamOperation::DeleteRolePolicy => {
-                self.delete_role_policy(ctx, PolicyNameInput::from_params(params, true)?).await?;
+                self.delete_role_policy(ctx, PolicyNameInput::from_params(params, PrincipalKind::Role)?).await?;
                 Ok(ok(action))
             }
             IamOperation::ListRolePolicies => {
-                let out = self.list_role_policies(ctx, ListPoliciesInput::from_params(params, true)?).await?;
+                let out =
+                    self.list_role_policies(ctx, ListPoliciesInput::from_params(params, PrincipalKind::Role)?).await?;
                 Ok(query::response(NAMESPACE, action, rid, |x| out.write(x)))
             }
             IamOperation::TagUser => {
-                self.tag_user(ctx, TagInput::from_params(params, false)?).await?;
+                self.tag_user(ctx, TagInput::from_params(params, PrincipalKind::User)?).await?;
                 Ok(ok(action))
             }
             IamOperation::TagRole => {
-                self.tag_role(ctx, TagInput::from_params(params, true)?).await?;
+                self.tag_role(ctx, TagInput::from_params(params, PrincipalKind::Role)?).await?;
                 Ok(ok(action))
             }
             IamOperation::UntagUser => {
-                self.untag_user(ctx, UntagInput::from_params(params, false)?).await?;
+                self.untag_user(ctx, UntagInput::from_params(params, PrincipalKind::User)?).await?;
                 Ok(ok(action))
             }
             IamOperation::UntagRole => {
-                self.untag_role(ctx, UntagInput::from_params(params, true)?).await?;
+                self.untag_role(ctx, UntagInput::from_params(params, PrincipalKind::Role)?).await?;
                 Ok(ok(action))
             }
             IamOperation::ListUserTags => {
-                let out = self.list_user_tags(ctx, ListTagsInput::from_params(params, false)?).await?;
+                let out = self.list_user_tags(ctx, ListTagsInput::from_params(params, PrincipalKind::User)?).await?;
                 Ok(query::response(NAMESPACE, action, rid, |x| out.write(x)))
             }
             IamOperation::ListRoleTags => {
-                let out = self.list_role_tags(ctx, ListTagsInput::from_params(params, true)?).await?;
+                let out = self.list_role_tags(ctx, ListTagsInput::from_params(params, PrincipalKind::Role)?).await?;
                 Ok(query::response(NAMESPACE, action, rid, |x| out.write(x)))
             }
         }
@@ -308,8 +310,7 @@ fn validation_no_value(member: &str, constraint: &str) -> AwsError {
 
 /// IAM's character rule for a tag key (`key`: at least one character) or value.
 fn tag_pattern_error(text: &str, member: &str, key: bool) -> OpResult<()> {
-    let allowed = |c: char| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c);
-    if text.chars().all(allowed) {
+    if crate::tag_text::is_tag_text(text) {
         return Ok(());
     }
     let repeat = if key { '+' } else { '*' };

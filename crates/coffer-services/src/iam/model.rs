@@ -4,6 +4,7 @@ use crate::error::OpResult;
 use crate::query::{Params, Xml, url_encode};
 use coffer_aws::Timestamp;
 use coffer_aws::secret::{ExposeSecret, SecretString};
+use coffer_store::iam::PrincipalKind;
 
 pub type Tag = (String, String);
 
@@ -341,14 +342,17 @@ pub struct ListPoliciesInput {
 }
 
 /// `UserName` for user policies, `RoleName` for role policies.
-pub fn name_param(role: bool) -> &'static str {
-    if role { "RoleName" } else { "UserName" }
+pub fn name_param(kind: PrincipalKind) -> &'static str {
+    match kind {
+        PrincipalKind::User => "UserName",
+        PrincipalKind::Role => "RoleName",
+    }
 }
 
 impl PutPolicyInput {
-    pub fn from_params(p: &Params, role: bool) -> OpResult<Self> {
+    pub fn from_params(p: &Params, kind: PrincipalKind) -> OpResult<Self> {
         Ok(Self {
-            name: owned(p, name_param(role))?,
+            name: owned(p, name_param(kind))?,
             policy_name: owned(p, "PolicyName")?,
             policy_document: owned(p, "PolicyDocument")?,
         })
@@ -356,14 +360,14 @@ impl PutPolicyInput {
 }
 
 impl PolicyNameInput {
-    pub fn from_params(p: &Params, role: bool) -> OpResult<Self> {
-        Ok(Self { name: owned(p, name_param(role))?, policy_name: owned(p, "PolicyName")? })
+    pub fn from_params(p: &Params, kind: PrincipalKind) -> OpResult<Self> {
+        Ok(Self { name: owned(p, name_param(kind))?, policy_name: owned(p, "PolicyName")? })
     }
 }
 
 impl ListPoliciesInput {
-    pub fn from_params(p: &Params, role: bool) -> OpResult<Self> {
-        Ok(Self { name: owned(p, name_param(role))?, paging: Paging::from_params(p)? })
+    pub fn from_params(p: &Params, kind: PrincipalKind) -> OpResult<Self> {
+        Ok(Self { name: owned(p, name_param(kind))?, paging: Paging::from_params(p)? })
     }
 }
 
@@ -412,8 +416,8 @@ pub struct TagInput {
 }
 
 impl TagInput {
-    pub fn from_params(p: &Params, role: bool) -> OpResult<Self> {
-        Ok(Self { name: owned(p, name_param(role))?, tags: p.tags("Tags") })
+    pub fn from_params(p: &Params, kind: PrincipalKind) -> OpResult<Self> {
+        Ok(Self { name: owned(p, name_param(kind))?, tags: p.tags("Tags") })
     }
 }
 
@@ -425,8 +429,8 @@ pub struct UntagInput {
 }
 
 impl UntagInput {
-    pub fn from_params(p: &Params, role: bool) -> OpResult<Self> {
-        Ok(Self { name: owned(p, name_param(role))?, tag_keys: p.list("TagKeys") })
+    pub fn from_params(p: &Params, kind: PrincipalKind) -> OpResult<Self> {
+        Ok(Self { name: owned(p, name_param(kind))?, tag_keys: p.list("TagKeys") })
     }
 }
 
@@ -438,8 +442,8 @@ pub struct ListTagsInput {
 }
 
 impl ListTagsInput {
-    pub fn from_params(p: &Params, role: bool) -> OpResult<Self> {
-        Ok(Self { name: owned(p, name_param(role))?, paging: Paging::from_params(p)? })
+    pub fn from_params(p: &Params, kind: PrincipalKind) -> OpResult<Self> {
+        Ok(Self { name: owned(p, name_param(kind))?, paging: Paging::from_params(p)? })
     }
 }
 

@@ -399,7 +399,7 @@ impl SecretsManager {
         self.record_access(&record, &version).await;
         Ok(Some(Parameter {
             name: requested_name.to_owned(),
-            param_type: "SecureString".to_owned(),
+            param_type: coffer_aws::ParameterType::SecureString,
             value,
             version: 0,
             selector: selector.map(|s| format!(":{s}")),

@@ -146,10 +146,6 @@ pub fn secret_type(t: Option<&str>) -> OpResult<()> {
     }
 }
 
-fn tag_pattern() -> regex::Regex {
-    regex::Regex::new(r"^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$").expect("static regex")
-}
-
 /// Tags in a request: keys 1..=128, values 0..=256, AWS's tag character set, at most 50.
 /// Returns `(key, value)` pairs; a key given twice keeps its last value.
 pub fn tags(tags: &[Tag]) -> OpResult<Vec<(String, String)>> {
@@ -161,20 +157,19 @@ pub fn tags(tags: &[Tag]) -> OpResult<Vec<(String, String)>> {
         )
         .into());
     }
-    let pattern = tag_pattern();
     let mut out: Vec<(String, String)> = Vec::with_capacity(tags.len());
     for (i, tag) in tags.iter().enumerate() {
         let n = i + 1;
         let key = tag.key.as_deref().ok_or_else(|| missing(&format!("tags.{n}.member.key")))?;
         let value = tag.value.as_deref().unwrap_or("");
-        if key.is_empty() || key.chars().count() > 128 || !pattern.is_match(key) {
+        if key.is_empty() || key.chars().count() > 128 || !crate::tag_text::is_tag_text(key) {
             return Err(constraint(
                 key,
                 &format!("tags.{n}.member.key"),
                 "Member must satisfy regular expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$ and have length between 1 and 128",
             ).into());
         }
-        if value.chars().count() > 256 || !pattern.is_match(value) {
+        if value.chars().count() > 256 || !crate::tag_text::is_tag_text(value) {
             return Err(constraint(
                 value,
                 &format!("tags.{n}.member.value"),
@@ -190,9 +185,8 @@ pub fn tags(tags: &[Tag]) -> OpResult<Vec<(String, String)>> {
 }
 
 pub fn tag_keys(keys: &[String]) -> OpResult<()> {
-    let pattern = tag_pattern();
     for (i, key) in keys.iter().enumerate() {
-        if key.is_empty() || key.chars().count() > 128 || !pattern.is_match(key) {
+        if key.is_empty() || key.chars().count() > 128 || !crate::tag_text::is_tag_text(key) {
             return Err(constraint(
                 key,
                 &format!("tagKeys.{}.member", i + 1),

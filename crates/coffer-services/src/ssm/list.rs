@@ -60,7 +60,7 @@ impl Filter {
     fn matches_simple(&self, record: &ParameterRecord, version: &ParameterVersion) -> bool {
         let meta = &version.meta;
         let actual: Option<&str> = match self.key.as_str() {
-            "Type" => Some(&meta.param_type),
+            "Type" => Some(meta.param_type.as_str()),
             "KeyId" => meta.key_id.as_deref(),
             "Tier" => Some(&meta.tier),
             "DataType" => Some(&meta.data_type),
@@ -100,7 +100,10 @@ fn parse_max(max: Option<i64>, limit: i64) -> OpResult<i64> {
 }
 
 fn parse_filters(raw: &[ParameterStringFilter], by_path: bool) -> OpResult<Vec<Filter>> {
-    let key_pattern = regex::Regex::new(r"^(tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType)$").expect("static regex");
+    static KEY_PATTERN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^(tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType)$").expect("static regex")
+    });
+    let key_pattern = &*KEY_PATTERN;
     let mut seen: Vec<String> = Vec::new();
     let mut out = Vec::new();
     for (i, f) in raw.iter().enumerate() {

@@ -66,7 +66,7 @@ impl Ssm {
         version: &ParameterVersion,
         with_decryption: bool,
     ) -> OpResult<WireValue> {
-        if version.meta.param_type == "SecureString" && !with_decryption {
+        if version.meta.param_type == coffer_aws::ParameterType::SecureString && !with_decryption {
             let opaque = base64::engine::general_purpose::STANDARD.encode(&version.sealed.ciphertext);
             return Ok(WireValue(SecretString::from(opaque)));
         }
@@ -148,17 +148,16 @@ fn check_names(names: &[String]) -> OpResult<()> {
 
 /// Tag rules shared by PutParameter and AddTagsToResource.
 fn validate_tags(tags: &[Tag]) -> OpResult<()> {
-    let pattern = regex::Regex::new(r"^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$").expect("static regex");
     for (i, tag) in tags.iter().enumerate() {
         let n = i + 1;
-        if tag.key.is_empty() || tag.key.chars().count() > 128 || !pattern.is_match(&tag.key) {
+        if tag.key.is_empty() || tag.key.chars().count() > 128 || !crate::tag_text::is_tag_text(&tag.key) {
             return Err(crate::json::constraint(
                 &tag.key,
                 &format!("tags.{n}.member.key"),
                 "Member must satisfy regular expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$ and have length between 1 and 128",
             ).into());
         }
-        if tag.value.chars().count() > 256 || !pattern.is_match(&tag.value) {
+        if tag.value.chars().count() > 256 || !crate::tag_text::is_tag_text(&tag.value) {
             return Err(crate::json::constraint(
                 &tag.value,
                 &format!("tags.{n}.member.value"),

@@ -1,6 +1,7 @@
 //! Input and output shapes of the SSM parameter operations, as AWS's service model names
 //! them. Absent members are omitted on the wire, never `null`.
 
+use coffer_aws::ParameterType;
 use coffer_aws::Timestamp;
 use coffer_aws::secret::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize, Serializer};
@@ -65,7 +66,7 @@ pub struct GetParameterInput {
 pub struct Parameter {
     pub name: String,
     #[serde(rename = "Type")]
-    pub param_type: String,
+    pub param_type: ParameterType,
     pub value: WireValue,
     pub version: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -183,7 +184,7 @@ pub struct ParameterMetadata {
     #[serde(rename = "ARN")]
     pub arn: String,
     #[serde(rename = "Type")]
-    pub param_type: String,
+    pub param_type: ParameterType,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_id: Option<String>,
     pub last_modified_date: Timestamp,
@@ -221,7 +222,7 @@ pub struct GetParameterHistoryInput {
 pub struct ParameterHistory {
     pub name: String,
     #[serde(rename = "Type")]
-    pub param_type: String,
+    pub param_type: ParameterType,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_id: Option<String>,
     pub last_modified_date: Timestamp,

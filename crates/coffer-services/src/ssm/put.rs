@@ -7,12 +7,12 @@ use crate::error::OpResult;
 use crate::json::{constraint, validation};
 use crate::operation::SsmOperation;
 use crate::{RequestContext, RequestFacts, RequestTags, ResourceFacts};
+use coffer_aws::ParameterType;
 use coffer_aws::secret::ExposeSecret;
 use coffer_aws::ssm_name::ParameterName;
 use coffer_aws::{AwsError, MessageKey, SecretBytes, Timestamp};
 use coffer_store::ssm::ParameterMeta;
 
-const TYPES: [&str; 3] = ["String", "StringList", "SecureString"];
 const TIERS: [&str; 3] = ["Standard", "Advanced", "Intelligent-Tiering"];
 const DATA_TYPES: [&str; 3] = ["text", "aws:ec2:image", "aws:ssm:integration"];
 const STANDARD_MAX_CHARS: usize = 4096;
@@ -35,7 +35,12 @@ fn too_large_for_standard() -> AwsError {
 
 /// Checks the request alone, before anything is read.
 fn validate_request(input: &PutParameterInput) -> OpResult<()> {
-    check_enum(&input.param_type, &TYPES, "type", "SecureString, StringList, String")?;
+    if let Some(t) = &input.param_type
+        && ParameterType::parse(t).is_none()
+    {
+        let listed = "SecureString, StringList, String";
+        return Err(constraint(t, "type", &format!("Member must satisfy enum value set: [{listed}]")).into());
+    }
     check_enum(&input.tier, &TIERS, "tier", "Standard, Advanced, Intelligent-Tiering")?;
     if let Some(dt) = &input.data_type
         && !DATA_TYPES.contains(&dt.as_str())
@@ -99,14 +104,15 @@ fn validate_request(input: &PutParameterInput) -> OpResult<()> {
 
 /// The metadata of the new version: the request's fields over the previous version's.
 fn merge_meta(input: &PutParameterInput, previous: Option<&ParameterMeta>) -> OpResult<ParameterMeta> {
-    let param_type = match (&input.param_type, previous) {
-        (Some(t), _) => t.clone(),
-        (None, Some(prev)) => prev.param_type.clone(),
+    let param_type = match (input.param_type.as_deref().and_then(ParameterType::parse), previous) {
+        (Some(t), _) => t,
+        (None, Some(prev)) => prev.param_type,
         (None, None) => return Err(validation("A parameter type is required when you create a parameter.").into()),
     };
     if let Some(prev) = previous {
         // SSM keeps a SecureString secure: it will not turn one into plain text or back.
-        if (prev.param_type == "SecureString") != (param_type == "SecureString") {
+        let secure = |t: ParameterType| t == ParameterType::SecureString;
+        if secure(prev.param_type) != secure(param_type) {
             return Err(AwsError::new(
                 "HierarchyTypeMismatchException",
                 MessageKey::Lower,
@@ -117,7 +123,7 @@ fn merge_meta(input: &PutParameterInput, previous: Option<&ParameterMeta>) -> Op
             ).into());
         }
     }
-    let key_id = if param_type == "SecureString" {
+    let key_id = if param_type == ParameterType::SecureString {
         input
             .key_id
             .clone()
@@ -131,7 +137,7 @@ fn merge_meta(input: &PutParameterInput, previous: Option<&ParameterMeta>) -> Op
     };
     let data_type =
         input.data_type.clone().or_else(|| previous.map(|p| p.data_type.clone())).unwrap_or_else(|| "text".to_owned());
-    if data_type == "aws:ec2:image" && param_type != "String" {
+    if data_type == "aws:ec2:image" && param_type != ParameterType::String {
         return Err(validation("Parameters with the aws:ec2:image data type must be of type String.").into());
     }
     Ok(ParameterMeta {
@@ -203,8 +209,9 @@ fn check_value(meta: &ParameterMeta, value: &str) -> OpResult<()> {
         }
     }
     if meta.data_type == "aws:ec2:image" {
-        let ami = regex::Regex::new(r"^ami-([0-9a-f]{8}|[0-9a-f]{17})$").expect("static regex");
-        if !ami.is_match(value) {
+        static AMI: std::sync::LazyLock<regex::Regex> =
+            std::sync::LazyLock::new(|| regex::Regex::new(r"^ami-([0-9a-f]{8}|[0-9a-f]{17})$").expect("static regex"));
+        if !AMI.is_match(value) {
             return Err(validation(
                 "Parameter value is not a valid AMI ID for data type aws:ec2:image. Use the format ami-12345678 or ami-1234567890abcdef0.",
             ).into());

@@ -7,6 +7,7 @@
 
 #![allow(dead_code)]
 
+use coffer_aws::ParameterType;
 use coffer_aws::{Scope, SecretBytes, Timestamp};
 use coffer_store::ssm::{ParameterMeta, ParameterRecord};
 use coffer_store::{Backend, Keyring, MasterKey, Store, StoreError, StoreOptions};
@@ -193,7 +194,7 @@ pub const MODIFIED_BY: &str = "arn:aws:iam::000000000000:root";
 /// Distinct metadata per version, so a test can tell versions apart by metadata too.
 pub fn meta(version: i64) -> ParameterMeta {
     ParameterMeta {
-        param_type: if version % 2 == 0 { "String" } else { "SecureString" }.to_owned(),
+        param_type: if version % 2 == 0 { ParameterType::String } else { ParameterType::SecureString },
         tier: if version % 3 == 0 { "Advanced" } else { "Standard" }.to_owned(),
         data_type: "text".to_owned(),
         key_id: (version % 2 == 1).then(|| format!("alias/key-{version}")),
