@@ -1,7 +1,7 @@
 //! In-process cost of the read paths a process start depends on: SSM GetParameter with
 //! decryption and Secrets Manager GetSecretValue, on the embedded SQLite store.
 //!
-//! `cargo bench -p coffer-api --bench read_path`
+//! `cargo bench -p coffer-services --bench read_path`
 
 use coffer_aws::Scope;
 use coffer_services::RequestContext;

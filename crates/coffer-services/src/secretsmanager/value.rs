@@ -153,8 +153,7 @@ impl SecretsManager {
         let max = validate::max_results(input.max_results, MAX_BATCH as i64, MAX_BATCH as i64)?;
         ctx.authorize(SecretsManagerOperation::BatchGetSecretValue.action(), "*")?;
 
-        let mut values = Vec::new();
-        let mut errors = Vec::new();
+        let mut batch = Batch::default();
         let mut next_token = None;
         match (ids, parsed_filters) {
             (Some(ids), _) => {
@@ -164,18 +163,7 @@ impl SecretsManager {
                         Ok(record) => self.read_value(ctx, &record, None, None, None).await,
                         Err(e) => Err(e),
                     };
-                    match result {
-                        Ok(v) => values.push(v),
-                        Err(e) if e.is_internal() => return Err(e),
-                        Err(e) => {
-                            let e = e.into_aws(Service::SecretsManager);
-                            errors.push(ApiErrorType {
-                                secret_id: id,
-                                error_code: e.code.into_owned(),
-                                message: e.message,
-                            })
-                        }
-                    }
+                    batch.add(id, result)?;
                 }
             }
             (None, Some(filters)) => {
@@ -215,23 +203,12 @@ impl SecretsManager {
                         Ok(()) => self.read_value(ctx, record, None, None, None).await,
                         Err(e) => Err(e),
                     };
-                    match result {
-                        Ok(v) => values.push(v),
-                        Err(e) if e.is_internal() => return Err(e),
-                        Err(e) => {
-                            let e = e.into_aws(Service::SecretsManager);
-                            errors.push(ApiErrorType {
-                                secret_id: record.name.clone(),
-                                error_code: e.code.into_owned(),
-                                message: e.message,
-                            })
-                        }
-                    }
+                    batch.add(record.name.clone(), result)?;
                 }
             }
             (None, None) => return Err(either().into()),
         }
-        Ok(BatchGetSecretValueOutput { secret_values: values, next_token, errors })
+        Ok(BatchGetSecretValueOutput { secret_values: batch.values, next_token, errors: batch.errors })
     }
 
     pub async fn put_secret_value(
@@ -299,5 +276,27 @@ impl SecretsManager {
         } else {
             Err(token_in_use(token, &record.arn(&ctx.scope)).into())
         }
+    }
+}
+
+/// BatchGetSecretValue's answers so far: a value or an error per secret, as AWS reports them.
+#[derive(Default)]
+struct Batch {
+    values: Vec<GetSecretValueOutput>,
+    errors: Vec<ApiErrorType>,
+}
+
+impl Batch {
+    /// Keeps one secret's outcome; a failure of the service itself ends the whole batch.
+    fn add(&mut self, secret_id: String, result: OpResult<GetSecretValueOutput>) -> OpResult<()> {
+        match result {
+            Ok(v) => self.values.push(v),
+            Err(e) if e.is_internal() => return Err(e),
+            Err(e) => {
+                let e = e.into_aws(Service::SecretsManager);
+                self.errors.push(ApiErrorType { secret_id, error_code: e.code.into_owned(), message: e.message });
+            }
+        }
+        Ok(())
     }
 }
