@@ -2,6 +2,7 @@
 //! `secret`), delivery (`run`, `check`, `manifest`), `serve`, `keys` and `audit`, on top of the
 //! client, local, remote and server crates. The binary crate only calls [`main`].
 
+mod agent;
 mod app;
 mod audit;
 mod completions;
@@ -61,6 +62,9 @@ enum Command {
     /// The audit trail: list records, verify the hash chain.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// A local caching agent on 127.0.0.1:2773 that speaks the AWS Secrets Manager Agent's
+    /// and the Parameters and Secrets Lambda Extension's HTTP protocols.
+    Agent(agent::AgentArgs),
     /// Print a shell completion script (e.g. `coffer completions bash > /etc/bash_completion.d/coffer`).
     Completions(completions::CompletionsArgs),
 }
@@ -104,7 +108,7 @@ pub fn main() -> ExitCode {
     // on one thread and worker threads cost more than they save; against a server the SDK's
     // per-request work spreads over them and they save more than they cost.
     let threaded = match &cli.command {
-        Command::Serve(_) => true,
+        Command::Serve(_) | Command::Agent(_) => true,
         Command::Run(args) => args.is_remote(),
         Command::Check(args) => args.is_remote(),
         _ => false,
@@ -132,6 +136,7 @@ pub fn main() -> ExitCode {
             Command::Check(args) => deliver::check::run(args).await,
             Command::Manifest(cmd) => deliver::manifest::run(cmd).await,
             Command::Audit(cmd) => audit::run(cmd).await,
+            Command::Agent(args) => agent::run(args).await,
             Command::Completions(args) => completions::run(&args, Cli::command()),
         }
     });

@@ -49,7 +49,8 @@ fn audit_lines(path: Option<&PathBuf>) -> anyhow::Result<AuditLines> {
     })
 }
 
-async fn shutdown_signal() {
+/// SIGINT or SIGTERM.
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(s) => s,

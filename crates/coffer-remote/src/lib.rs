@@ -81,7 +81,7 @@ where
 
 /// An error and its causes as one line (DisplayErrorContext would append the Debug form as
 /// well); a cause whose text the message already ends with is not repeated.
-fn cause_chain(err: &dyn std::error::Error) -> String {
+pub fn cause_chain(err: &dyn std::error::Error) -> String {
     let mut message = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {
