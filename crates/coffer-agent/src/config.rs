@@ -11,7 +11,8 @@ use std::time::Duration;
 pub struct AgentConfig {
     /// `debug`, `info`, `warn`, `error` or `none`.
     pub log_level: String,
-    /// Accepted for compatibility with AWS's files; Coffer's agent logs to stderr.
+    /// Accepted for compatibility with AWS's files; Coffer's agent logs to stderr
+    /// (`RUST_LOG` overrides `log_level`).
     pub log_to_file: bool,
     /// 1024–65535.
     pub http_port: u16,

@@ -34,6 +34,21 @@ pub struct AgentArgs {
     init_token: Option<PathBuf>,
 }
 
+impl AgentArgs {
+    /// The tracing level the configuration's `log_level` names (`info` when the configuration
+    /// cannot be read: `run` then says why).
+    pub fn log_level(&self) -> &'static str {
+        let config = AgentConfig::load(self.config.as_deref(), |name| std::env::var(name).ok());
+        match config.map(|c| c.log_level).as_deref() {
+            Ok("debug") => "debug",
+            Ok("warn") => "warn",
+            Ok("error") => "error",
+            Ok("none") => "off",
+            _ => "info",
+        }
+    }
+}
+
 pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.init_token {
         let setting = coffer_agent::token::init(path)
@@ -48,6 +63,7 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
         endpoint_url: args.endpoint_url.clone(),
         profile: args.profile.clone(),
         region: config.region.clone(),
+        credentials_file: config.credentials_file_path.as_ref().map(PathBuf::from),
     };
     let sdk = coffer_remote::resolve::load_config(&options).await;
     let upstream = Upstream::new(&sdk, config.timeout());

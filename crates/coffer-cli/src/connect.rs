@@ -80,14 +80,19 @@ impl ConnectArgs {
             || ENDPOINT_VARIABLES.iter().any(|v| env_set(v))
     }
 
+    /// What the SDK needs from these arguments (the rest comes from the environment).
+    pub fn remote_options(&self) -> RemoteOptions {
+        RemoteOptions {
+            endpoint_url: self.endpoint_url.clone(),
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            credentials_file: None,
+        }
+    }
+
     pub async fn open(&self) -> anyhow::Result<Connection> {
         if self.is_remote() {
-            let options = RemoteOptions {
-                endpoint_url: self.endpoint_url.clone(),
-                profile: self.profile.clone(),
-                region: self.region.clone(),
-            };
-            let backend = RemoteBackend::connect(&options).await;
+            let backend = RemoteBackend::connect(&self.remote_options()).await;
             tracing::debug!(backend = %backend.describe(), "remote backend");
             return Ok(Connection { backend: Box::new(backend), _lock: None });
         }

@@ -83,7 +83,12 @@ pub fn main() -> ExitCode {
     );
     // The server logs at info; the workflow commands only warn (their messages are their UI).
     // SDK and HTTP internals stay quiet whatever RUST_LOG says: they could show requests.
-    let default = if workflow { "warn" } else { "info" };
+    // The agent logs at the level its configuration names.
+    let default = match &cli.command {
+        Command::Agent(args) => args.log_level(),
+        _ if workflow => "warn",
+        _ => "info",
+    };
     let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     for quiet in [

@@ -233,3 +233,43 @@ fn the_agent_refuses_to_start_without_a_token() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_configuration_file_names_credentials_and_log_level() {
+    let server = Server::start(Backend::Sqlite);
+    server.secrets_manager().await.create_secret().name("cfg").secret_string("from-file").send().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let credentials = dir.path().join("credentials");
+    std::fs::write(
+        &credentials,
+        format!(
+            "[default]\naws_access_key_id = {ROOT_ACCESS_KEY_ID}\naws_secret_access_key = {ROOT_SECRET_ACCESS_KEY}\n"
+        ),
+    )
+    .unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!("log_level = \"debug\"\nttl_seconds = 60\ncredentials_file_path = \"{}\"\n", credentials.display()),
+    )
+    .unwrap();
+    let stderr = dir.path().join("agent.log");
+    let mut cmd = Command::new(coffer_bin());
+    cmd.args(["agent", "--port", "0", "--config"])
+        .arg(&config)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", dir.path())
+        .env("AWS_ENDPOINT_URL", &server.endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_TOKEN", TOKEN)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&stderr).unwrap());
+    let (child, base) = coffer_test_support::start_serve(cmd, "the agent's stderr");
+    let agent = Agent { child, base, client: Client::builder(TokioExecutor::new()).build_http(), _logs: dir };
+    assert_eq!(agent.secret_string("/secretsmanager/get?secretId=cfg").await, "from-file");
+    let log = std::fs::read_to_string(&stderr).unwrap();
+    assert!(log.contains("cache miss"), "debug logging from the file's log_level: {log}");
+    assert!(!log.contains("from-file"), "no value in the log: {log}");
+}

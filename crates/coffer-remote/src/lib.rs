@@ -26,6 +26,9 @@ pub struct RemoteOptions {
     pub profile: Option<String>,
     /// Overrides `AWS_REGION` and the profile's region.
     pub region: Option<String>,
+    /// A credentials file read instead of `~/.aws/credentials` (the config file stays the
+    /// default one).
+    pub credentials_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone, Debug)]

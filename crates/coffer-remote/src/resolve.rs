@@ -9,6 +9,7 @@
 use crate::{FALLBACK_REGION, RemoteOptions, sdk_error};
 use async_trait::async_trait;
 use aws_config::{BehaviorVersion, Region};
+use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 
 pub use aws_config::SdkConfig;
 use aws_sdk_ssm::config::{Credentials, SharedCredentialsProvider};
@@ -54,6 +55,13 @@ pub async fn load_config(options: &RemoteOptions) -> SdkConfig {
     }
     if let Some(region) = &options.region {
         loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(path) = &options.credentials_file {
+        let files = EnvConfigFiles::builder()
+            .include_default_config_file(true)
+            .with_file(EnvConfigFileKind::Credentials, path)
+            .build();
+        loader = loader.profile_files(files);
     }
     let config = loader.load().await;
     if config.region().is_none() {

@@ -35,7 +35,6 @@ use coffer_copilot::ecs::env::parse_env_file;
 use coffer_copilot::ecs::{Provider, SecretRequest, classify_value_from};
 use coffer_copilot::manifest::{EcsKeyValue, EcsSecret, Interpolator, TaskDefinition, Workload, load_workload};
 use coffer_local::{AssumeError, EmbeddedSource};
-use coffer_remote::RemoteOptions;
 use coffer_remote::resolve::RemoteSecretSource;
 use coffer_store::Store;
 use coffer_store::audit::Durability;
@@ -276,14 +275,6 @@ fn embedded_scope(connect: &ConnectArgs) -> anyhow::Result<Scope> {
     Ok(Scope::new(account, region))
 }
 
-fn remote_options(connect: &ConnectArgs) -> RemoteOptions {
-    RemoteOptions {
-        endpoint_url: connect.endpoint_url.clone(),
-        profile: connect.profile.clone(),
-        region: connect.region.clone(),
-    }
-}
-
 /// The embedded backend's account and region, known before anything is opened; `None` for
 /// the remote backend (its account comes from STS).
 pub fn embedded_scope_hint(connect: &ConnectArgs) -> anyhow::Result<Option<Scope>> {
@@ -296,7 +287,7 @@ pub async fn scope_of(connect: &ConnectArgs) -> anyhow::Result<Scope> {
     if !connect.is_remote() {
         return embedded_scope(connect);
     }
-    let config = coffer_remote::resolve::load_config(&remote_options(connect)).await;
+    let config = coffer_remote::resolve::load_config(&connect.remote_options()).await;
     let (account, _) =
         coffer_remote::resolve::caller_identity(&config).await.map_err(|e| anyhow!("get caller identity: {e}"))?;
     Ok(Scope::new(account, coffer_remote::resolve::config_region(&config)))
@@ -306,7 +297,7 @@ impl Backend {
     pub async fn open(connect: &ConnectArgs) -> anyhow::Result<Self> {
         if connect.is_remote() {
             let started = std::time::Instant::now();
-            let config = coffer_remote::resolve::load_config(&remote_options(connect)).await;
+            let config = coffer_remote::resolve::load_config(&connect.remote_options()).await;
             tracing::debug!(elapsed_us = started.elapsed().as_micros(), "SDK configuration loaded");
             let (account, caller_arn) = coffer_remote::resolve::caller_identity(&config)
                 .await
