@@ -185,8 +185,13 @@ async fn the_agent_protocol_over_a_real_server() {
     assert_eq!(agent.secret_string(path).await, r#"{"password":"one"}"#);
     tokio::time::sleep(Duration::from_millis(TTL_SECONDS * 1000 + 200)).await;
     assert_eq!(agent.secret_string(path).await, r#"{"password":"two"}"#);
-    sm.put_secret_value().secret_id("app/db").secret_string(r#"{"password":"three"}"#).send().await.unwrap();
+    let three =
+        sm.put_secret_value().secret_id("app/db").secret_string(r#"{"password":"three"}"#).send().await.unwrap();
     assert_eq!(agent.secret_string(path).await, r#"{"password":"two"}"#);
+    // Selectors: a stage and a version id.
+    assert_eq!(agent.secret_string(&format!("{path}&versionStage=AWSPREVIOUS")).await, r#"{"password":"two"}"#);
+    let by_id = format!("{path}&versionId={}", three.version_id().unwrap());
+    assert_eq!(agent.secret_string(&by_id).await, r#"{"password":"three"}"#);
     assert_eq!(agent.secret_string(&format!("{path}&refreshNow=true")).await, r#"{"password":"three"}"#);
     assert_eq!(agent.secret_string(path).await, r#"{"password":"three"}"#, "refreshNow updates the cache");
     // Past the TTL, an unchanged secret is revalidated (a hit), not read again.
@@ -272,4 +277,55 @@ async fn the_configuration_file_names_credentials_and_log_level() {
     let log = std::fs::read_to_string(&stderr).unwrap();
     assert!(log.contains("cache miss"), "debug logging from the file's log_level: {log}");
     assert!(!log.contains("from-file"), "no value in the log: {log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_upstream_times_out_and_excess_requests_are_refused() {
+    // An endpoint that accepts connections and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", silent.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in silent.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "validate_credentials = false\nmax_conn = 1\n").unwrap();
+    let mut cmd = Command::new(coffer_bin());
+    cmd.args(["agent", "--port", "0", "--config"])
+        .arg(&config)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", dir.path())
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_ACCESS_KEY_ID", ROOT_ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET_ACCESS_KEY)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env("AWS_TOKEN", TOKEN)
+        .env("SECRETS_MANAGER_TIMEOUT_MILLIS", "800")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let (child, base) = coffer_test_support::start_serve(cmd, "the agent's stderr");
+    let agent = std::sync::Arc::new(Agent {
+        child,
+        base,
+        client: Client::builder(TokioExecutor::new()).build_http(),
+        _logs: dir,
+    });
+    let waiting = {
+        let agent = agent.clone();
+        tokio::spawn(async move { agent.get("/secretsmanager/get?secretId=slow").await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let with_token = [("X-Aws-Parameters-Secrets-Token", TOKEN)];
+    assert_eq!(
+        agent.request("GET", "/secretsmanager/get?secretId=other", &with_token).await,
+        (429, "text/plain; charset=utf-8".into(), "Connection limit exceeded".into())
+    );
+    let (status, error) = waiting.await.unwrap();
+    assert_eq!((status, error["__type"].as_str()), (504, Some("TimeoutError")), "{error}");
 }
