@@ -25,29 +25,47 @@ struct Agent {
     _logs: tempfile::TempDir,
 }
 
+/// `coffer agent --port 0` for `endpoint`, with nothing from this process's environment but
+/// `PATH`, the token, and `env`; stderr into `stderr`.
+fn agent_command(endpoint: &str, home: &std::path::Path, env: &[(&str, &str)], stderr: Stdio) -> Command {
+    let mut cmd = Command::new(coffer_bin());
+    cmd.args(["agent", "--port", "0"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env("AWS_TOKEN", TOKEN)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(stderr);
+    cmd
+}
+
+/// The root's credentials, as environment variables.
+const ROOT_ENV: [(&str, &str); 2] =
+    [("AWS_ACCESS_KEY_ID", ROOT_ACCESS_KEY_ID), ("AWS_SECRET_ACCESS_KEY", ROOT_SECRET_ACCESS_KEY)];
+
 impl Agent {
+    /// Starts `cmd` (an [`agent_command`]) and waits until it listens.
+    fn spawn(cmd: Command, logs: tempfile::TempDir) -> Self {
+        let (child, base) = coffer_test_support::start_serve(cmd, "the agent's stderr");
+        Self { child, base, client: Client::builder(TokioExecutor::new()).build_http(), _logs: logs }
+    }
+
     fn start(server: &Server) -> Self {
         let logs = tempfile::tempdir().unwrap();
-        let mut cmd = Command::new(coffer_bin());
-        cmd.args(["agent", "--port", "0"])
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", logs.path())
-            .env("AWS_ENDPOINT_URL", &server.endpoint)
-            .env("AWS_ACCESS_KEY_ID", ROOT_ACCESS_KEY_ID)
-            .env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET_ACCESS_KEY)
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_MAX_ATTEMPTS", "1")
-            .env("AWS_TOKEN", TOKEN)
-            .env("SECRETS_MANAGER_TTL", TTL_SECONDS.to_string())
-            .env("SSM_PARAMETER_STORE_TTL", TTL_SECONDS.to_string())
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(logs.path().join("agent.log")).unwrap());
-        let (child, base) = coffer_test_support::start_serve(cmd, "the agent's stderr");
-        let client = Client::builder(TokioExecutor::new()).build_http();
-        Self { child, base, client, _logs: logs }
+        let ttl = TTL_SECONDS.to_string();
+        let mut env = ROOT_ENV.to_vec();
+        env.extend([
+            ("SECRETS_MANAGER_TTL", ttl.as_str()),
+            ("SSM_PARAMETER_STORE_TTL", ttl.as_str()),
+            ("RUST_LOG", "warn"),
+        ]);
+        let stderr = Stdio::from(std::fs::File::create(logs.path().join("agent.log")).unwrap());
+        Self::spawn(agent_command(&server.endpoint, logs.path(), &env, stderr), logs)
     }
 
     /// `(status, content type, body)` of a request with `headers`.
@@ -259,20 +277,10 @@ async fn the_configuration_file_names_credentials_and_log_level() {
     )
     .unwrap();
     let stderr = dir.path().join("agent.log");
-    let mut cmd = Command::new(coffer_bin());
-    cmd.args(["agent", "--port", "0", "--config"])
-        .arg(&config)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", dir.path())
-        .env("AWS_ENDPOINT_URL", &server.endpoint)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_TOKEN", TOKEN)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&stderr).unwrap());
-    let (child, base) = coffer_test_support::start_serve(cmd, "the agent's stderr");
-    let agent = Agent { child, base, client: Client::builder(TokioExecutor::new()).build_http(), _logs: dir };
+    let mut cmd =
+        agent_command(&server.endpoint, dir.path(), &[], Stdio::from(std::fs::File::create(&stderr).unwrap()));
+    cmd.arg("--config").arg(&config);
+    let agent = Agent::spawn(cmd, dir);
     assert_eq!(agent.secret_string("/secretsmanager/get?secretId=cfg").await, "from-file");
     let log = std::fs::read_to_string(&stderr).unwrap();
     assert!(log.contains("cache miss"), "debug logging from the file's log_level: {log}");
@@ -293,29 +301,11 @@ async fn a_silent_upstream_times_out_and_excess_requests_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.toml");
     std::fs::write(&config, "validate_credentials = false\nmax_conn = 1\n").unwrap();
-    let mut cmd = Command::new(coffer_bin());
-    cmd.args(["agent", "--port", "0", "--config"])
-        .arg(&config)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", dir.path())
-        .env("AWS_ENDPOINT_URL", &endpoint)
-        .env("AWS_ACCESS_KEY_ID", ROOT_ACCESS_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET_ACCESS_KEY)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .env("AWS_TOKEN", TOKEN)
-        .env("SECRETS_MANAGER_TIMEOUT_MILLIS", "800")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let (child, base) = coffer_test_support::start_serve(cmd, "the agent's stderr");
-    let agent = std::sync::Arc::new(Agent {
-        child,
-        base,
-        client: Client::builder(TokioExecutor::new()).build_http(),
-        _logs: dir,
-    });
+    let mut env = ROOT_ENV.to_vec();
+    env.push(("SECRETS_MANAGER_TIMEOUT_MILLIS", "800"));
+    let mut cmd = agent_command(&endpoint, dir.path(), &env, Stdio::null());
+    cmd.arg("--config").arg(&config);
+    let agent = std::sync::Arc::new(Agent::spawn(cmd, dir));
     let waiting = {
         let agent = agent.clone();
         tokio::spawn(async move { agent.get("/secretsmanager/get?secretId=slow").await })
