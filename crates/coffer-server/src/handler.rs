@@ -202,19 +202,7 @@ pub async fn handle(
                 let ctx = context(&verified, &request_id, peer);
                 match target.service.operation(&target.operation) {
                     None => {
-                        let err = match target.protocol {
-                            Protocol::Json => unknown_operation(&target.operation),
-                            Protocol::Query => {
-                                let version = query::Params::parse(&body).version().map(str::to_owned);
-                                query::invalid_action(
-                                    &target.operation,
-                                    version.as_deref().unwrap_or(match target.service {
-                                        Service::Iam => coffer_services::iam::VERSION,
-                                        _ => coffer_services::sts::VERSION,
-                                    }),
-                                )
-                            }
-                        };
+                        let err = not_implemented(&target, &body);
                         let caller = invoke::Caller {
                             principal_arn: Some(ctx.principal_arn.clone()),
                             access_key_id: ctx.access_key_id.clone(),
@@ -243,6 +231,21 @@ pub async fn handle(
     );
     state.auditor.record(event);
     respond(target.protocol, Some(target.service), &request_id, result)
+}
+
+/// The protocol's answer for an operation the service does not implement.
+fn not_implemented(target: &Target, body: &[u8]) -> AwsError {
+    match target.protocol {
+        Protocol::Json => unknown_operation(&target.operation),
+        Protocol::Query => {
+            let version = query::Params::parse(body).version().map(str::to_owned);
+            let default = match target.service {
+                Service::Iam => coffer_services::iam::VERSION,
+                _ => coffer_services::sts::VERSION,
+            };
+            query::invalid_action(&target.operation, version.as_deref().unwrap_or(default))
+        }
+    }
 }
 
 fn context(verified: &Verified, request_id: &str, peer: SocketAddr) -> RequestContext {
