@@ -43,11 +43,11 @@ async fn handle(State(agent): State<Arc<Agent>>, method: Method, uri: Uri, heade
         "/metrics" => return metrics(&agent),
         "/secretsmanager/get" => match SecretRequest::parse(None, query) {
             Ok(request) => secret(&agent, request).await,
-            Err(refusal) => return refusal,
+            Err(refusal) => return refusal.into_response(),
         },
         "/systemsmanager/parameters/get" => match ParameterRequest::parse(query) {
             Ok(request) => parameter(&agent, request).await,
-            Err(refusal) => return refusal,
+            Err(refusal) => return refusal.into_response(),
         },
         _ => match path.strip_prefix(agent.config.path_prefix.as_str()) {
             Some(id) => {
@@ -57,7 +57,7 @@ async fn handle(State(agent): State<Arc<Agent>>, method: Method, uri: Uri, heade
                     .unwrap_or_default();
                 match SecretRequest::parse(Some(id), query) {
                     Ok(request) => secret(&agent, request).await,
-                    Err(refusal) => return refusal,
+                    Err(refusal) => return refusal.into_response(),
                 }
             }
             None => return text(StatusCode::NOT_FOUND, "Not found"),
@@ -72,6 +72,15 @@ async fn handle(State(agent): State<Arc<Agent>>, method: Method, uri: Uri, heade
     }
 }
 
+/// A request the agent refuses itself: 400 with the reason as plain text.
+struct BadRequest(String);
+
+impl IntoResponse for BadRequest {
+    fn into_response(self) -> Response {
+        text(StatusCode::BAD_REQUEST, &self.0)
+    }
+}
+
 /// `GET /secretsmanager/get?secretId=…` or `GET <prefix><secretId>?…`.
 struct SecretRequest {
     secret_id: String,
@@ -81,7 +90,7 @@ struct SecretRequest {
 }
 
 impl SecretRequest {
-    fn parse(path_id: Option<String>, query: &str) -> Result<Self, Response> {
+    fn parse(path_id: Option<String>, query: &str) -> Result<Self, BadRequest> {
         let mut request =
             Self { secret_id: path_id.unwrap_or_default(), version_id: None, version_stage: None, refresh_now: false };
         let from_path = !request.secret_id.is_empty();
@@ -91,11 +100,11 @@ impl SecretRequest {
                 "versionId" => request.version_id = Some(value.into_owned()),
                 "versionStage" => request.version_stage = Some(value.into_owned()),
                 "refreshNow" => request.refresh_now = boolean("refreshNow", &value)?,
-                other => return Err(text(StatusCode::BAD_REQUEST, &format!("unknown parameter: {other}"))),
+                other => return Err(BadRequest(format!("unknown parameter: {other}"))),
             }
         }
         if request.secret_id.is_empty() {
-            return Err(text(StatusCode::BAD_REQUEST, "missing parameter secretId"));
+            return Err(BadRequest("missing parameter secretId".into()));
         }
         Ok(request)
     }
@@ -117,7 +126,7 @@ struct ParameterRequest {
 }
 
 impl ParameterRequest {
-    fn parse(query: &str) -> Result<Self, Response> {
+    fn parse(query: &str) -> Result<Self, BadRequest> {
         let (mut name, mut selector, mut with_decryption) = (String::new(), None, false);
         for (key, value) in form_urlencoded::parse(query.as_bytes()) {
             match key.as_ref() {
@@ -127,11 +136,11 @@ impl ParameterRequest {
                     selector.get_or_insert_with(|| value.into_owned());
                 }
                 "withDecryption" => with_decryption = boolean("withDecryption", &value)?,
-                other => return Err(text(StatusCode::BAD_REQUEST, &format!("unknown parameter: {other}"))),
+                other => return Err(BadRequest(format!("unknown parameter: {other}"))),
             }
         }
         if name.is_empty() {
-            return Err(text(StatusCode::BAD_REQUEST, "missing parameter name"));
+            return Err(BadRequest("missing parameter name".into()));
         }
         if let Some(selector) = selector {
             name = format!("{name}:{selector}");
@@ -140,11 +149,11 @@ impl ParameterRequest {
     }
 }
 
-fn boolean(name: &str, value: &str) -> Result<bool, Response> {
+fn boolean(name: &str, value: &str) -> Result<bool, BadRequest> {
     match value {
         "true" | "1" => Ok(true),
         "false" | "0" => Ok(false),
-        other => Err(text(StatusCode::BAD_REQUEST, &format!("invalid value for {name}: {other}"))),
+        other => Err(BadRequest(format!("invalid value for {name}: {other}"))),
     }
 }
 

@@ -82,7 +82,7 @@ impl Ssm {
         for v in &versions {
             parameters.push(ParameterHistory {
                 name: name.given().to_owned(),
-                param_type: v.meta.param_type.clone(),
+                param_type: v.meta.param_type,
                 key_id: v.meta.key_id.clone(),
                 last_modified_date: v.modified,
                 last_modified_user: v.modified_by.clone(),

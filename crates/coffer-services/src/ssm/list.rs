@@ -355,7 +355,7 @@ impl Ssm {
                     Ok(Some(ParameterMetadata {
                         name: record.display_name,
                         arn,
-                        param_type: version.meta.param_type.clone(),
+                        param_type: version.meta.param_type,
                         key_id: version.meta.key_id.clone(),
                         last_modified_date: version.modified,
                         last_modified_user: version.modified_by.clone(),
