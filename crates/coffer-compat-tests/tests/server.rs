@@ -118,6 +118,31 @@ fn signature_failures() {
     assert_eq!(r.json()["__type"], "InvalidSignatureException");
     assert!(r.json()["message"].as_str().unwrap().starts_with("The request signature we calculated does not match"));
 
+    // A signed request re-sent as another operation: X-Amz-Target (like every x-amz-* header)
+    // must be covered by the signature.
+    let mut headers = Signer::root("ssm").sign(ep, &[("content-type", "application/x-amz-json-1.1")], b"{}");
+    headers.push(("x-amz-target".into(), "AmazonSSM.DeleteParameter".into()));
+    let r = send(headers, "{}");
+    assert_eq!(
+        code(&r),
+        (
+            400,
+            "IncompleteSignatureException".into(),
+            "The request signature must cover the 'x-amz-target' header: every x-amz-* header must be signed.".into()
+        )
+    );
+    // Two Authorization headers: refused, whichever would verify.
+    let mut headers = Signer::root("ssm").sign(ep, &target, b"{}");
+    let authorization = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("authorization")).unwrap().clone();
+    headers.push(authorization);
+    assert_eq!(code(&send(headers, "{}")).1, "IncompleteSignatureException");
+    // A session token with a long-term key.
+    let with_token = Signer { session_token: Some("not-a-session"), ..Signer::root("ssm") };
+    assert_eq!(
+        code(&send(with_token.sign(ep, &target, b"{}"), "{}")),
+        (400, "UnrecognizedClientException".into(), "The security token included in the request is invalid.".into())
+    );
+
     // Replayed 16 minutes later (or signed 16 minutes ago): expired.
     let old = Signer { time: SystemTime::now() - Duration::from_secs(16 * 60), ..Signer::root("ssm") };
     let r = send(old.sign(ep, &target, b"{}"), "{}");

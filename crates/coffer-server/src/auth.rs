@@ -144,9 +144,15 @@ impl Authenticator {
         if auth.service != service {
             return Err(AuthFailure::WrongService(service.to_owned()));
         }
+        sigv4::check_signed_headers(headers, auth)?;
         let time = sigv4::check_time(headers, auth, SystemTime::now())?;
         let caller = self.lookup(auth.access_key_id).await?.ok_or(AuthFailure::UnknownKey)?;
         if !caller.active {
+            return Err(AuthFailure::UnknownKey);
+        }
+        // A session token belongs with temporary (`ASIA…`) credentials only; AWS refuses one
+        // sent with a long-term key as an invalid token.
+        if caller.session_token_hash.is_none() && headers.contains_key("x-amz-security-token") {
             return Err(AuthFailure::UnknownKey);
         }
         if let Some(expected) = &caller.session_token_hash {

@@ -12,7 +12,7 @@
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
-use axum::http::{HeaderMap, Method, Uri};
+use axum::http::{HeaderMap, HeaderName, Method, Uri};
 use secrecy::{ExposeSecret, SecretString};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use time::format_description::BorrowedFormatItem;
@@ -56,9 +56,13 @@ pub struct Authorization<'a> {
 }
 
 pub fn parse_authorization(headers: &HeaderMap) -> Result<Authorization<'_>, AuthFailure> {
-    let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
+    let mut all = headers.get_all(axum::http::header::AUTHORIZATION).iter();
+    let Some(value) = all.next() else {
         return Err(AuthFailure::Missing);
     };
+    if all.next().is_some() {
+        return Err(AuthFailure::Incomplete("The request carries more than one Authorization header.".into()));
+    }
     let value = value.to_str().map_err(|_| AuthFailure::Incomplete("Authorization header is not ASCII".into()))?;
     let Some(rest) = value.strip_prefix("AWS4-HMAC-SHA256 ") else {
         return Err(AuthFailure::Incomplete(
@@ -125,6 +129,24 @@ pub fn parse_amz_date(s: &str) -> Option<SystemTime> {
 pub fn format_amz_date(t: SystemTime) -> String {
     let secs = i64::try_from(t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()).unwrap_or(0);
     coffer_aws::Timestamp(secs * 1000).utc().format(AMZ_DATE).unwrap_or_default()
+}
+
+/// Every `x-amz-*` header the request carries must be covered by the signature (AWS: "You must
+/// include the host header and any x-amz-* headers in the signature"), or a captured request
+/// could be re-sent as another operation (`X-Amz-Target`) with the same signature.
+/// `x-amz-content-sha256` is exempt, as AWS allows.
+pub fn check_signed_headers(headers: &HeaderMap, auth: &Authorization<'_>) -> Result<(), AuthFailure> {
+    let unsigned = headers.keys().map(HeaderName::as_str).find(|name| {
+        name.starts_with("x-amz-")
+            && *name != "x-amz-content-sha256"
+            && !auth.signed_headers.iter().any(|signed| signed.eq_ignore_ascii_case(name))
+    });
+    match unsigned {
+        Some(name) => Err(AuthFailure::Incomplete(format!(
+            "The request signature must cover the '{name}' header: every x-amz-* header must be signed."
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Checks the request time against the clock and the credential scope's date.
