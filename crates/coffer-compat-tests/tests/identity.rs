@@ -188,6 +188,41 @@ async fn tag_conditions_govern_deletes_too() {
     });
 }
 
+/// BatchGetSecretValue with `Filters` searches every secret's name, description and tags, so
+/// AWS requires `secretsmanager:ListSecrets` as well: without it a caller could learn the names
+/// and tags of secrets it may not read.
+#[tokio::test]
+async fn batch_filters_need_list_secrets() {
+    const BATCH: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+      "Action":["secretsmanager:BatchGetSecretValue","secretsmanager:GetSecretValue"],"Resource":"*"}]}"#;
+    const BATCH_AND_LIST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+      "Action":["secretsmanager:BatchGetSecretValue","secretsmanager:GetSecretValue","secretsmanager:ListSecrets"],
+      "Resource":"*"}]}"#;
+    on_every_backend!(server => {
+        let sm = server.secrets_manager().await;
+        sm.create_secret().name("team/db").secret_string("v").send().await.unwrap();
+        let name_filter = aws_sdk_secretsmanager::types::Filter::builder()
+            .key(aws_sdk_secretsmanager::types::FilterNameStringType::Name)
+            .values("team/")
+            .build();
+
+        let batch = aws_sdk_secretsmanager::Client::new(&assume_role_with_policy(&server, "batcher", BATCH).await);
+        let err = batch.batch_get_secret_value().filters(name_filter.clone()).send().await.unwrap_err().into_service_error();
+        assert_eq!(err.code(), Some("AccessDeniedException"));
+        assert_eq!(
+            err.message(),
+            Some("User: arn:aws:sts::000000000000:assumed-role/batcher/sweeper is not authorized to perform: secretsmanager:ListSecrets on resource: * because no identity-based policy allows the secretsmanager:ListSecrets action")
+        );
+        // By id it needs no ListSecrets.
+        let by_id = batch.batch_get_secret_value().secret_id_list("team/db").send().await.unwrap();
+        assert_eq!(by_id.secret_values().len(), 1);
+
+        let lister = aws_sdk_secretsmanager::Client::new(&assume_role_with_policy(&server, "lister", BATCH_AND_LIST).await);
+        let found = lister.batch_get_secret_value().filters(name_filter).send().await.unwrap();
+        assert_eq!(found.secret_values().iter().map(|v| v.name().unwrap()).collect::<Vec<_>>(), ["team/db"]);
+    });
+}
+
 /// What a request carries decides too: `aws:RequestTag/…` and `aws:TagKeys` on creating and
 /// tagging (SSM, Secrets Manager, IAM), `ssm:Overwrite` on PutParameter and `ssm:Recursive` on
 /// GetParametersByPath. A refused request changes nothing.

@@ -152,6 +152,11 @@ impl SecretsManager {
         };
         let max = validate::max_results(input.max_results, MAX_BATCH as i64, MAX_BATCH as i64)?;
         ctx.authorize(SecretsManagerOperation::BatchGetSecretValue.action(), "*")?;
+        // Filters search every secret's name, description and tags: AWS requires
+        // ListSecrets for them as well.
+        if parsed_filters.is_some() {
+            ctx.authorize(SecretsManagerOperation::ListSecrets.action(), "*")?;
+        }
 
         let mut batch = Batch::default();
         let mut next_token = None;
