@@ -5,6 +5,7 @@ use clap::Args;
 use coffer_store::master_key::{KeySource, load_keyring};
 use coffer_store::{Concurrency, Keyring, Store, StoreOptions};
 use secrecy::SecretString;
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::PathBuf;
 
 #[derive(Args, Debug, Clone)]
@@ -42,7 +43,7 @@ impl StoreArgs {
 
     pub fn keyring(&self) -> anyhow::Result<(Keyring, KeySource)> {
         let dir = self.data_dir()?;
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create data directory {}", dir.display()))?;
+        coffer_store::private::ensure_dir(&dir)?;
         Ok(load_keyring(&dir, Self::env_master_key().as_ref())?)
     }
 
@@ -66,6 +67,7 @@ pub fn lock_data_dir(dir: &std::path::Path, mode: LockMode) -> anyhow::Result<st
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(0o600)
         .open(&path)
         .with_context(|| format!("cannot open {}", path.display()))?;
     let locked = match mode {

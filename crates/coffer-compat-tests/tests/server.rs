@@ -224,3 +224,62 @@ fn sigterm_finishes_in_flight_requests_and_exits_zero() {
     assert!(status.success(), "exit status {status:?}");
     assert!(TcpStream::connect(&addr).is_err(), "no new connections after shutdown");
 }
+
+/// The data directory and every file `coffer serve` keeps in it are the owner's alone, and a
+/// data directory or database that others may read is refused at start-up.
+#[tokio::test]
+async fn the_data_directory_is_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let server = common::Server::start(common::Backend::Sqlite);
+    // A write, so the WAL and shared-memory files exist.
+    let ssm = server.ssm().await;
+    ssm.put_parameter()
+        .name("p")
+        .value("v")
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .send()
+        .await
+        .unwrap();
+    let dir = server.data_dir.path().to_owned();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    for file in ["coffer.db", "coffer.db-wal", "coffer.db-shm", "coffer.lock", "master.key", "root-credentials"] {
+        let path = dir.join(file);
+        if file != "root-credentials" || path.exists() {
+            assert_eq!(mode(&path), 0o600, "{file}");
+        }
+    }
+    let mut server = server;
+    server.terminate_keep_data();
+
+    let start = || {
+        coffer_test_support::serve_command(&common::coffer_bin())
+            .env("COFFER_DATA_DIR", &dir)
+            .env("COFFER_ROOT_ACCESS_KEY_ID", common::ROOT_ACCESS_KEY_ID)
+            .env("COFFER_ROOT_SECRET_ACCESS_KEY", common::ROOT_SECRET_ACCESS_KEY)
+            .env_remove("COFFER_DATABASE_URL")
+            .env_remove("COFFER_MASTER_KEY")
+            .output()
+            .unwrap()
+    };
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = start();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let expected =
+        format!("{} is open to group or others (mode 755); run `chmod 700 {}`", dir.display(), dir.display());
+    assert!(stderr.contains(&expected), "{stderr}");
+
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let db = dir.join("coffer.db");
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let stderr = String::from_utf8_lossy(&start().stderr).into_owned();
+    assert!(
+        stderr.contains(&format!(
+            "{} is open to group or others (mode 644); run `chmod 600 {}`",
+            db.display(),
+            db.display()
+        )),
+        "{stderr}"
+    );
+}

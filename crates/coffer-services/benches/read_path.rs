@@ -9,10 +9,11 @@ use coffer_services::secretsmanager::model::GetSecretValueInput;
 use coffer_services::ssm::model::{GetParameterInput, PutParameterInput};
 use coffer_store::{Keyring, MasterKey, Store, StoreOptions};
 use criterion::{Criterion, criterion_group, criterion_main};
+use std::os::unix::fs::PermissionsExt as _;
 
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::Builder::new().permissions(std::fs::Permissions::from_mode(0o700)).tempdir().unwrap();
     let (services, ctx) = rt.block_on(async {
         let options = StoreOptions { database_url: None, data_dir: dir.path().to_owned(), ..Default::default() };
         let store = Store::open(&options, Keyring::new(MasterKey::generate().unwrap())).await.unwrap();

@@ -13,6 +13,7 @@ use coffer_store::iam::{PrincipalKind, session_token_hash};
 use coffer_store::{Keyring, MasterKey, Store, StoreOptions};
 use sqlx::any::install_default_drivers;
 use sqlx::{AnyConnection, Connection as _};
+use std::os::unix::fs::PermissionsExt as _;
 use std::sync::Arc;
 use tempfile::TempDir;
 
@@ -63,7 +64,7 @@ fn with_database(url: &str, database: &str) -> String {
 }
 
 async fn open(pg_server: Option<&str>) -> Env {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::Builder::new().permissions(std::fs::Permissions::from_mode(0o700)).tempdir().unwrap();
     let (database_url, pg) = match pg_server {
         None => (None, None),
         Some(server) => {
@@ -1137,7 +1138,7 @@ async fn sts_decides_trust_with_the_policy_engine() {
 
 #[tokio::test]
 async fn access_keys_survive_master_key_rotation() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::Builder::new().permissions(std::fs::Permissions::from_mode(0o700)).tempdir().unwrap();
     let options = StoreOptions { database_url: None, data_dir: dir.path().to_owned(), ..Default::default() };
     let old = MasterKey::generate().unwrap();
     let old_copy = MasterKey::from_bytes(old.material());

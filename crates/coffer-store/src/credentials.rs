@@ -29,6 +29,8 @@ pub enum CredentialsError {
     Malformed { path: String },
     #[error("cannot use {path}: {source}")]
     Io { path: String, source: std::io::Error },
+    #[error(transparent)]
+    Private(#[from] crate::private::PrivateError),
 }
 
 const UPPER_ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -85,7 +87,7 @@ pub fn load_or_create_root_credentials(
             }
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(data_dir).map_err(io)?;
+            crate::private::ensure_dir(data_dir)?;
             let creds = RootCredentials {
                 access_key_id: generate_access_key_id("AKIA"),
                 secret_access_key: generate_secret_access_key(),
@@ -110,7 +112,7 @@ mod tests {
 
     #[test]
     fn generates_once_with_mode_0600() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::Builder::new().permissions(std::fs::Permissions::from_mode(0o700)).tempdir().unwrap();
         let first = load_or_create_root_credentials(dir.path(), None, None).unwrap();
         assert!(first.access_key_id.starts_with("AKIA") && first.access_key_id.len() == 20);
         assert_eq!(first.secret_access_key.expose_secret().len(), 40);
@@ -124,7 +126,7 @@ mod tests {
 
     #[test]
     fn env_wins_and_must_be_complete() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::Builder::new().permissions(std::fs::Permissions::from_mode(0o700)).tempdir().unwrap();
         let c = load_or_create_root_credentials(
             dir.path(),
             Some("AKIAENV".into()),

@@ -116,9 +116,12 @@ impl Store {
             }
             Some(_) => return Err(StoreError::UnsupportedUrl),
             None => {
-                std::fs::create_dir_all(&options.data_dir)
-                    .map_err(|source| StoreError::DataDir { path: options.data_dir.display().to_string(), source })?;
+                crate::private::ensure_dir(&options.data_dir)?;
                 let file = options.data_dir.join("coffer.db");
+                for suffix in ["", "-wal", "-shm"] {
+                    crate::private::check_file(&options.data_dir.join(format!("coffer.db{suffix}")))?;
+                }
+                crate::private::create_file(&file)?;
                 let url = format!("sqlite://{}?mode=rwc", file.display());
                 let (w, r) = Self::sqlite_pools(&url, options.concurrency).await?;
                 sqlite_file = Some(file);

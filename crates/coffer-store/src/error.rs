@@ -8,8 +8,8 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error(transparent)]
     Crypto(#[from] CryptoError),
-    #[error("cannot use data directory {path}: {source}")]
-    DataDir { path: String, source: std::io::Error },
+    #[error(transparent)]
+    Private(#[from] crate::private::PrivateError),
     #[error("unsupported database URL (expected postgres://… or sqlite://…)")]
     UnsupportedUrl,
     #[error("stored data is inconsistent: {0}")]

@@ -16,6 +16,7 @@ mod db;
 mod error;
 pub mod iam;
 pub mod master_key;
+pub mod private;
 pub mod secrets;
 pub mod ssm;
 mod tags;

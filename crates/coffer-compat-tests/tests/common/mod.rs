@@ -9,6 +9,7 @@ use aws_config::retry::RetryConfig;
 use aws_credential_types::Credentials;
 pub use coffer_test_support::PgDatabase;
 use coffer_test_support::{postgres_admin_url, serve_command, start_serve};
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
@@ -55,7 +56,8 @@ impl Server {
 
     /// Starts `coffer serve --listen 127.0.0.1:0` and waits for its `listening on` line.
     pub fn start_with(backend: Backend, env: &[(&str, &str)]) -> Self {
-        let data_dir = tempfile::tempdir().expect("tempdir");
+        let data_dir =
+            tempfile::Builder::new().permissions(std::fs::Permissions::from_mode(0o700)).tempdir().expect("tempdir");
         let pg = (backend == Backend::Postgres).then(|| PgDatabase::create("coffer_compat"));
         let (child, endpoint) = spawn(data_dir.path(), pg.as_ref(), env);
         Self { child, endpoint, backend, data_dir, pg }

@@ -36,8 +36,8 @@ fn unique() -> String {
 }
 
 async fn open(pg_admin: Option<&str>) -> TestStore {
+    // The store creates it, private.
     let dir = std::env::temp_dir().join(format!("coffer-sm-test-{}", unique()));
-    std::fs::create_dir_all(&dir).unwrap();
     let (database_url, pg) = match pg_admin {
         None => (None, None),
         Some(admin) => {

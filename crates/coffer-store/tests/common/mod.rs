@@ -14,6 +14,7 @@ use coffer_store::{Backend, Keyring, MasterKey, Store, StoreError, StoreOptions}
 use sqlx::AnyConnection;
 use sqlx::any::install_default_drivers;
 use sqlx::{AssertSqlSafe, Connection as _, Row as _};
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 use tempfile::TempDir;
 
@@ -60,7 +61,10 @@ pub struct TestDb {
 impl TestDb {
     pub async fn new(kind: &Kind) -> TestDb {
         install_default_drivers();
-        let dir = tempfile::tempdir().expect("temp data dir");
+        let dir = tempfile::Builder::new()
+            .permissions(std::fs::Permissions::from_mode(0o700))
+            .tempdir()
+            .expect("temp data dir");
         match kind {
             Kind::Sqlite => TestDb { kind: kind.clone(), dir, database_url: None, pg_drop: None },
             Kind::Postgres(server) => {
