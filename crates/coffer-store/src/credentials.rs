@@ -7,7 +7,7 @@ use rand::seq::IndexedRandom as _;
 use secrecy::{ExposeSecret, SecretString};
 use std::fs::OpenOptions;
 use std::io::Write as _;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 pub const ROOT_CREDENTIALS_FILE: &str = "root-credentials";
@@ -23,8 +23,6 @@ pub struct RootCredentials {
 pub enum CredentialsError {
     #[error("set both COFFER_ROOT_ACCESS_KEY_ID and COFFER_ROOT_SECRET_ACCESS_KEY, or neither")]
     HalfSet,
-    #[error("{path} is readable by group or others (mode {mode:o}); run `chmod 600 {path}`")]
-    TooOpen { path: String, mode: u32 },
     #[error("{path} is not a credentials file Coffer wrote (missing aws_access_key_id or aws_secret_access_key)")]
     Malformed { path: String },
     #[error("cannot use {path}: {source}")]
@@ -67,11 +65,8 @@ pub fn load_or_create_root_credentials(
     let shown = path.display().to_string();
     let io = |source| CredentialsError::Io { path: shown.clone(), source };
     match std::fs::metadata(&path) {
-        Ok(meta) => {
-            let mode = meta.permissions().mode();
-            if mode & 0o077 != 0 {
-                return Err(CredentialsError::TooOpen { path: shown, mode: mode & 0o777 });
-            }
+        Ok(_) => {
+            crate::private::check_file(&path)?;
             let text = zeroize::Zeroizing::new(std::fs::read_to_string(&path).map_err(io)?);
             let field = |name: &str| {
                 text.lines().find_map(|l| {
@@ -109,6 +104,7 @@ pub fn load_or_create_root_credentials(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt as _;
 
     #[test]
     fn generates_once_with_mode_0600() {

@@ -12,7 +12,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use secrecy::{ExposeSecret, SecretString};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write as _;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
@@ -23,8 +23,8 @@ pub const NEXT_KEY_FILE: &str = "master.key.next";
 pub enum KeyError {
     #[error("{0} must be the base64 encoding of exactly 32 bytes")]
     BadEncoding(String),
-    #[error("{path} is readable by group or others (mode {mode:o}); run `chmod 600 {path}`")]
-    TooOpen { path: String, mode: u32 },
+    #[error(transparent)]
+    TooOpen(#[from] crate::private::PrivateError),
     #[error("cannot use master key file {path}: {source}")]
     Io { path: String, source: std::io::Error },
     #[error("cannot generate a master key: random number generator failed")]
@@ -47,10 +47,7 @@ pub fn encode_key(key: &MasterKey) -> Zeroizing<String> {
 }
 
 fn read_key_file(path: &Path) -> Result<MasterKey, KeyError> {
-    let mode = fs::metadata(path).map_err(io_err(path))?.permissions().mode();
-    if mode & 0o077 != 0 {
-        return Err(KeyError::TooOpen { path: path.display().to_string(), mode: mode & 0o777 });
-    }
+    crate::private::check_file(path)?;
     let text = Zeroizing::new(fs::read_to_string(path).map_err(io_err(path))?);
     decode_key(&path.display().to_string(), &text)
 }
@@ -156,6 +153,7 @@ impl FileRotation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt as _;
 
     #[test]
     fn creates_key_with_mode_0600_and_reloads_it() {
@@ -173,7 +171,8 @@ mod tests {
         load_keyring(dir.path(), None).unwrap();
         fs::set_permissions(dir.path().join(KEY_FILE), fs::Permissions::from_mode(0o644)).unwrap();
         let err = load_keyring(dir.path(), None).unwrap_err();
-        assert!(err.to_string().contains("readable by group or others"), "{err}");
+        let path = dir.path().join(KEY_FILE).display().to_string();
+        assert_eq!(err.to_string(), format!("{path} is open to group or others (mode 644); run `chmod 600 {path}`"));
     }
 
     #[test]
