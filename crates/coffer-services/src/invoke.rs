@@ -39,10 +39,6 @@ impl Invocation {
         &self.ctx
     }
 
-    pub fn operation(&self) -> Operation {
-        self.operation
-    }
-
     /// Ends the call: its result with any error as the service answers it on the wire, and
     /// its audit event — who, what, on which resources it was authorized, and the error code.
     /// Never a value.

@@ -45,13 +45,6 @@ impl Service {
         }
     }
 
-    /// The service of a SigV4 signing name.
-    pub fn from_signing_name(name: &str) -> Option<Self> {
-        [Service::Ssm, Service::SecretsManager, Service::Iam, Service::Sts]
-            .into_iter()
-            .find(|s| s.signing_name() == name)
-    }
-
     /// The operation `name` of this service, if Coffer implements it.
     pub fn operation(self, name: &str) -> Option<Operation> {
         match self {
@@ -247,8 +240,6 @@ mod tests {
         assert_eq!(Service::Ssm.operation("getparameters"), None);
         assert_eq!(Service::Sts.operation("GetParameters"), None);
         assert_eq!(Service::from_target_prefix("AmazonSSM"), Some(Service::Ssm));
-        assert_eq!(Service::from_signing_name("secretsmanager"), Some(Service::SecretsManager));
-        assert_eq!(Service::from_signing_name("kms"), None);
     }
 
     #[test]
