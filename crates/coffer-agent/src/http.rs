@@ -51,10 +51,8 @@ async fn handle(State(agent): State<Arc<Agent>>, method: Method, uri: Uri, heade
         },
         _ => match path.strip_prefix(agent.config.path_prefix.as_str()) {
             Some(id) => {
-                let id: String = form_urlencoded::parse(format!("x={id}").as_bytes())
-                    .next()
-                    .map(|(_, v)| v.into_owned())
-                    .unwrap_or_default();
+                // A path, not a form: `+` is a `+` (names may hold one), `%2F` a `/`.
+                let id = percent_encoding::percent_decode_str(id).decode_utf8_lossy().into_owned();
                 match SecretRequest::parse(Some(id), query) {
                     Ok(request) => secret(&agent, request).await,
                     Err(refusal) => return refusal.into_response(),

@@ -143,6 +143,8 @@ async fn the_agent_protocol_over_a_real_server() {
     );
     let (_, by_path) = agent.get("/v1/app%2Fdb").await;
     assert_eq!(by_path, body);
+    sm.create_secret().name("a+b").secret_string("plus").send().await.unwrap();
+    assert_eq!(agent.secret_string("/v1/a+b").await, "plus", "a path's + is a +");
     let (_, blob) = agent.get("/secretsmanager/get?secretId=app/blob").await;
     assert_eq!(blob["SecretBinary"], "AAEC/w==");
     assert!(blob.get("SecretString").is_none());
