@@ -56,6 +56,7 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
         println!("{setting}");
         return Ok(());
     }
+    let _no_core = crate::harden::no_core_dumps();
     let env = |name: &str| std::env::var(name).ok();
     let config = AgentConfig::load(args.config.as_deref(), env)?;
     let token = coffer_agent::token::load(&config.ssrf_env_variables, env)?;

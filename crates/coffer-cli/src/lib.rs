@@ -11,6 +11,7 @@ mod connect;
 mod copilot;
 mod deliver;
 mod env;
+mod harden;
 mod keys;
 mod prompt;
 mod secret;

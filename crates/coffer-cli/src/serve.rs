@@ -67,6 +67,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if args.account_id.len() != 12 || !args.account_id.bytes().all(|b| b.is_ascii_digit()) {
         anyhow::bail!("COFFER_ACCOUNT_ID must be 12 digits, got {:?}", args.account_id);
     }
+    let _no_core = crate::harden::no_core_dumps();
     let (keyring, _) = args.store.keyring()?;
     let data_dir = args.store.data_dir()?;
     let _lock = lock_data_dir(&data_dir, LockMode::Shared)?;

@@ -283,3 +283,15 @@ async fn the_data_directory_is_private() {
         "{stderr}"
     );
 }
+
+/// A running `coffer serve` dumps no core (its soft core limit is 0 whatever it started with).
+#[test]
+fn the_server_dumps_no_core() {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let hard = getrlimit(Resource::Core).maximum;
+    setrlimit(Resource::Core, Rlimit { current: Some(1 << 20), maximum: hard }).unwrap();
+    let server = common::Server::start(common::Backend::Sqlite);
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", server.pid())).unwrap();
+    let core = limits.lines().find(|l| l.starts_with("Max core file size")).unwrap();
+    assert_eq!(core.split_whitespace().nth(4), Some("0"), "{core}");
+}

@@ -530,3 +530,19 @@ fn manifest_render_prints_what_ecs_receives() {
             .stdout_is(&format!("{MYSQL_PASSWORD}\n"));
     });
 }
+
+/// `coffer run` holds secrets before it `exec`s: it dumps no core meanwhile, and the program
+/// gets the core limit `coffer run` was started with back.
+#[test]
+fn no_core_dump_while_resolving_and_the_program_gets_its_limit_back() {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    // A soft limit of 1 MiB for this test process, inherited by the `coffer run` it starts.
+    let hard = getrlimit(Resource::Core).maximum;
+    setrlimit(Resource::Core, Rlimit { current: Some(1 << 20), maximum: hard }).unwrap();
+    let h = Harness::new(Mode::Embedded, common::Db::Sqlite);
+    let seed = seed(&h);
+    api_manifest(&h, &seed);
+    let run = h.run(&["run", "--env", "test", "--svc", "api", "--", "grep", "Max core file size", "/proc/self/limits"]);
+    let line = run.success().stdout.clone();
+    assert_eq!(line.split_whitespace().nth(4), Some("1048576"), "{line}");
+}

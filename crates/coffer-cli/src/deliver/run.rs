@@ -83,6 +83,7 @@ impl RunArgs {
 
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
+    let core_limit = crate::harden::no_core_dumps();
     // Embedded, the manifest is read and rendered while the store opens.
     let (backend, container) = match super::embedded_scope_hint(&args.connect)? {
         Some(scope) => {
@@ -106,6 +107,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     tracing::debug!(elapsed_us = started.elapsed().as_micros(), "exec");
+    core_limit.restore();
     exec(&args.command, &prepared.env, args.pristine)
 }
 
