@@ -1,7 +1,6 @@
 //! [`Backend`] in-process: the services called on the local store as the account root,
 //! through the same authorization, and audited as `coffer serve` audits a request.
 
-use crate::service_error;
 use async_trait::async_trait;
 use coffer_aws::Scope;
 use coffer_client::{Backend, ClientError, Identity, NewParameter, NewRole, Parameter, ParameterInfo, Role, Tag};
@@ -67,14 +66,13 @@ impl EmbeddedBackend {
 
     /// Records one call, as the server records a request, and hands its result on.
     fn finish<T>(&self, call: Invocation, result: OpResult<T>) -> Result<T, ClientError> {
-        let request_id = call.ctx().request_id.clone();
-        let (result, event) = call.finish(&self.origin, result);
+        let (result, event) = crate::complete(call, &self.origin, result);
         if let Ok(guard) = self.auditor.lock()
             && let Some(auditor) = guard.as_ref()
         {
             auditor.record(event);
         }
-        result.map_err(|e| service_error(e, request_id))
+        result
     }
 }
 

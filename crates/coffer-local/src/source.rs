@@ -1,7 +1,6 @@
 //! [`SecretSource`] in-process: the embedded store read as the account root or as a role,
 //! each read audited as `coffer serve` audits a request.
 
-use crate::service_error;
 use async_trait::async_trait;
 use coffer_aws::Scope;
 use coffer_client::{ClientError, FetchedParameters, FetchedSecret, SecretSource, Tags, parameter_name_of};
@@ -111,12 +110,11 @@ impl EmbeddedSource {
 
     /// Records one call, as the server records a request, and hands its result on.
     fn finish<T>(&self, call: Invocation, result: OpResult<T>) -> Result<T, ClientError> {
-        let request_id = call.ctx().request_id.clone();
-        let (result, event) = call.finish(&self.origin, result);
+        let (result, event) = crate::complete(call, &self.origin, result);
         if let Ok(mut events) = self.events.lock() {
             events.push(event);
         }
-        result.map_err(|e| service_error(e, request_id))
+        result
     }
 
     /// Takes the events recorded so far, to append them (with others) in one transaction.
