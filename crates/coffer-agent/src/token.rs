@@ -48,10 +48,10 @@ pub fn init(path: &Path) -> std::io::Result<String> {
     Ok(format!("AWS_TOKEN=file://{}", absolute.display()))
 }
 
-/// Whether `given` is the token, compared in constant time.
+/// Whether `given` is the token, compared in constant time (as the server compares session
+/// tokens).
 pub fn matches(token: &SecretString, given: &[u8]) -> bool {
-    let expected = token.expose_secret().as_bytes();
-    expected.len() == given.len() && expected.iter().zip(given).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    aws_lc_rs::constant_time::verify_slices_are_equal(token.expose_secret().as_bytes(), given).is_ok()
 }
 
 #[cfg(test)]
