@@ -64,40 +64,35 @@ pub fn load_or_create_root_credentials(
     let path = data_dir.join(ROOT_CREDENTIALS_FILE);
     let shown = path.display().to_string();
     let io = |source| CredentialsError::Io { path: shown.clone(), source };
-    match std::fs::metadata(&path) {
-        Ok(_) => {
-            crate::private::check_file(&path)?;
-            let text = zeroize::Zeroizing::new(std::fs::read_to_string(&path).map_err(io)?);
-            let field = |name: &str| {
-                text.lines().find_map(|l| {
-                    let (k, v) = l.split_once('=')?;
-                    (k.trim() == name).then(|| v.trim().to_owned())
-                })
-            };
-            match (field("aws_access_key_id"), field("aws_secret_access_key")) {
-                (Some(id), Some(secret)) => {
-                    Ok(RootCredentials { access_key_id: id, secret_access_key: SecretString::from(secret) })
-                }
-                _ => Err(CredentialsError::Malformed { path: shown }),
+    if crate::private::check_file(&path)? {
+        let text = zeroize::Zeroizing::new(std::fs::read_to_string(&path).map_err(io)?);
+        let field = |name: &str| {
+            text.lines().find_map(|l| {
+                let (k, v) = l.split_once('=')?;
+                (k.trim() == name).then(|| v.trim().to_owned())
+            })
+        };
+        match (field("aws_access_key_id"), field("aws_secret_access_key")) {
+            (Some(id), Some(secret)) => {
+                Ok(RootCredentials { access_key_id: id, secret_access_key: SecretString::from(secret) })
             }
+            _ => Err(CredentialsError::Malformed { path: shown }),
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            crate::private::ensure_dir(data_dir)?;
-            let creds = RootCredentials {
-                access_key_id: generate_access_key_id("AKIA"),
-                secret_access_key: generate_secret_access_key(),
-            };
-            let mut file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path).map_err(io)?;
-            let body = zeroize::Zeroizing::new(format!(
-                "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-                creds.access_key_id,
-                creds.secret_access_key.expose_secret()
-            ));
-            file.write_all(body.as_bytes()).and_then(|()| file.sync_all()).map_err(io)?;
-            tracing::info!(path = %path.display(), access_key_id = %creds.access_key_id, "generated root credentials");
-            Ok(creds)
-        }
-        Err(e) => Err(io(e)),
+    } else {
+        crate::private::ensure_dir(data_dir)?;
+        let creds = RootCredentials {
+            access_key_id: generate_access_key_id("AKIA"),
+            secret_access_key: generate_secret_access_key(),
+        };
+        let mut file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path).map_err(io)?;
+        let body = zeroize::Zeroizing::new(format!(
+            "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            creds.access_key_id,
+            creds.secret_access_key.expose_secret()
+        ));
+        file.write_all(body.as_bytes()).and_then(|()| file.sync_all()).map_err(io)?;
+        tracing::info!(path = %path.display(), access_key_id = %creds.access_key_id, "generated root credentials");
+        Ok(creds)
     }
 }
 

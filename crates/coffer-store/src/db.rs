@@ -118,10 +118,12 @@ impl Store {
             None => {
                 crate::private::ensure_dir(&options.data_dir)?;
                 let file = options.data_dir.join("coffer.db");
-                for suffix in ["", "-wal", "-shm"] {
+                if !crate::private::check_file(&file)? {
+                    crate::private::create_file(&file)?;
+                }
+                for suffix in ["-wal", "-shm"] {
                     crate::private::check_file(&options.data_dir.join(format!("coffer.db{suffix}")))?;
                 }
-                crate::private::create_file(&file)?;
                 let url = format!("sqlite://{}?mode=rwc", file.display());
                 let (w, r) = Self::sqlite_pools(&url, options.concurrency).await?;
                 sqlite_file = Some(file);

@@ -24,7 +24,7 @@ pub enum KeyError {
     #[error("{0} must be the base64 encoding of exactly 32 bytes")]
     BadEncoding(String),
     #[error(transparent)]
-    TooOpen(#[from] crate::private::PrivateError),
+    Private(#[from] crate::private::PrivateError),
     #[error("cannot use master key file {path}: {source}")]
     Io { path: String, source: std::io::Error },
     #[error("cannot generate a master key: random number generator failed")]

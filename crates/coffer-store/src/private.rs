@@ -45,11 +45,11 @@ pub fn ensure_dir(dir: &Path) -> Result<(), PrivateError> {
     }
 }
 
-/// Checks that `path`, if it exists, is private.
-pub fn check_file(path: &Path) -> Result<(), PrivateError> {
+/// Checks that `path`, if it exists, is private; says whether it exists.
+pub fn check_file(path: &Path) -> Result<bool, PrivateError> {
     match std::fs::metadata(path) {
-        Ok(meta) => Ok(check(path, meta.permissions().mode(), "600")?),
-        Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+        Ok(meta) => Ok(check(path, meta.permissions().mode(), "600").map(|()| true)?),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
         Err(e) => Err(io(path)(e)),
     }
 }
@@ -77,8 +77,8 @@ mod tests {
         let db = dir.join("coffer.db");
         create_file(&db).unwrap();
         assert_eq!(std::fs::metadata(&db).unwrap().permissions().mode() & 0o777, 0o600);
-        check_file(&db).unwrap();
-        check_file(&dir.join("missing")).unwrap();
+        assert!(check_file(&db).unwrap());
+        assert!(!check_file(&dir.join("missing")).unwrap());
 
         std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
         let err = check_file(&db).unwrap_err().to_string();
