@@ -9,7 +9,7 @@ use super::{MAX_TAGS, Ssm, validate_tags};
 use crate::error::OpResult;
 use crate::json::constraint;
 use crate::operation::SsmOperation;
-use crate::{RequestContext, RequestFacts, RequestTags};
+use crate::{RequestContext, RequestFacts, RequestTags, ResourceFacts};
 use coffer_aws::ssm_name::ParameterName;
 
 /// The resource types SSM knows; only `Parameter` is served here.
@@ -110,15 +110,13 @@ impl Ssm {
             ctx.authorize(SsmOperation::ListTagsForResource.action(), &arn)?;
             return Err(invalid_resource_id().into());
         };
-        super::authorize_parameter(
-            ctx,
-            self.store.ssm_tags(record.id),
+        // The answer is the tags, so they are read once and authorized against.
+        let tags = self.store.ssm_tags(record.id).await?;
+        ctx.authorize_with(
             SsmOperation::ListTagsForResource.action(),
             &arn,
-            RequestFacts::default(),
-        )
-        .await?;
-        let tags = self.store.ssm_tags(record.id).await?;
+            &ResourceFacts { tags: &tags, ..ResourceFacts::default() },
+        )?;
         Ok(ListTagsForResourceOutput { tag_list: tags.into_iter().map(|(key, value)| Tag { key, value }).collect() })
     }
 }
