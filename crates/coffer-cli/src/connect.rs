@@ -91,11 +91,18 @@ impl ConnectArgs {
     }
 
     pub async fn open(&self) -> anyhow::Result<Connection> {
-        if self.is_remote() {
-            let backend = RemoteBackend::connect(&self.remote_options()).await;
-            tracing::debug!(backend = %backend.describe(), "remote backend");
-            return Ok(Connection { backend: Box::new(backend), _lock: None });
-        }
+        if self.is_remote() { Ok(self.open_remote().await) } else { self.open_embedded().await }
+    }
+
+    /// The SDK backend, whatever selects it.
+    pub async fn open_remote(&self) -> Connection {
+        let backend = RemoteBackend::connect(&self.remote_options()).await;
+        tracing::debug!(backend = %backend.describe(), "remote backend");
+        Connection { backend: Box::new(backend), _lock: None }
+    }
+
+    /// The local store, whatever the environment names.
+    pub async fn open_embedded(&self) -> anyhow::Result<Connection> {
         let region = self
             .region
             .clone()

@@ -243,6 +243,7 @@ impl<'a> Store<'a> {
             description: Some("Copilot Application".to_owned()),
             overwrite: false,
             tags: copilot_tags(&app.name, None),
+            attributes: Default::default(),
         };
         match self.backend.put_parameter(put).await {
             Ok(_) => Ok(true),
@@ -296,6 +297,7 @@ impl<'a> Store<'a> {
             // Only the application tag: with both copilot tags, the environment's own
             // execution role could read its configuration, which it has no need for.
             tags: copilot_tags(&env.app, None),
+            attributes: Default::default(),
         };
         match self.backend.put_parameter(put).await {
             Ok(_) => Ok(true),

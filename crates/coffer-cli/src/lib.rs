@@ -16,6 +16,7 @@ mod keys;
 mod prompt;
 mod secret;
 mod serve;
+mod transfer;
 mod ui;
 mod workspace;
 
@@ -60,6 +61,11 @@ enum Command {
     Check(deliver::check::CheckArgs),
     /// Copilot manifests: render what ECS receives.
     Manifest(deliver::manifest::ManifestCommand),
+    /// Bring parameters and secrets in: from AWS, a .env (JSON, YAML, tfvars) file, or chamber.
+    Import(transfer::ImportCommand),
+    /// Take an environment's secrets out (dotenv, json, yaml, tfvars, ECS secrets, manifest),
+    /// or copy parameters and secrets into AWS (`export aws`).
+    Export(transfer::ExportCommand),
     /// The audit trail: list records, verify the hash chain.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -81,6 +87,8 @@ pub fn main() -> ExitCode {
             | Command::Run(_)
             | Command::Check(_)
             | Command::Manifest(_)
+            | Command::Import(_)
+            | Command::Export(_)
     );
     // The server logs at info; the workflow commands only warn (their messages are their UI).
     // SDK and HTTP internals stay quiet whatever RUST_LOG says: they could show requests.
@@ -141,6 +149,8 @@ pub fn main() -> ExitCode {
             Command::Run(args) => deliver::run::run(args).await,
             Command::Check(args) => deliver::check::run(args).await,
             Command::Manifest(cmd) => deliver::manifest::run(cmd).await,
+            Command::Import(cmd) => transfer::run_import(cmd).await,
+            Command::Export(cmd) => transfer::run_export(cmd).await,
             Command::Audit(cmd) => audit::run(cmd).await,
             Command::Agent(args) => agent::run(args).await,
             Command::Completions(args) => completions::run(&args, Cli::command()),

@@ -124,6 +124,21 @@ pub struct InitArgs {
         help = "Optional. A YAML file in which the secret values are specified.\nMutually exclusive with the -n, --name and --values flags."
     )]
     cli_input_yaml: Option<PathBuf>,
+
+    #[arg(
+        long,
+        value_name = "FILE",
+        help = "Optional. A .env file whose KEY=VALUE lines become secrets, put in each environment of --env.\nMutually exclusive with the -n, --name, --values and --cli-input-yaml flags."
+    )]
+    from_env_file: Option<PathBuf>,
+
+    #[arg(
+        short,
+        long = "env",
+        value_name = "ENV",
+        help = "Optional. With --from-env-file: an environment to put the secrets in (repeat for several)."
+    )]
+    envs: Vec<String>,
 }
 
 pub async fn run(cmd: SecretCommand) -> anyhow::Result<()> {
@@ -280,6 +295,7 @@ async fn put_in_env(
         description: None,
         overwrite: false,
         tags: tags.clone(),
+        attributes: Default::default(),
     };
     match backend.put_parameter(create).await {
         Ok(1) => Ok(Outcome::Created),
@@ -296,6 +312,7 @@ async fn put_in_env(
                 description: None,
                 overwrite: true,
                 tags: Vec::new(),
+                attributes: Default::default(),
             };
             let version =
                 backend.put_parameter(update).await.map_err(|e| wrap(e, format!("update parameter {path}")))?;
@@ -417,6 +434,19 @@ async fn init(backend: &dyn Backend, args: InitArgs) -> anyhow::Result<()> {
     if args.cli_input_yaml.is_some() && values.is_some() {
         bail!("cannot specify `--cli-input-yaml` with `--values`");
     }
+    if args.from_env_file.is_some() {
+        for (given, flag) in [
+            (name_flag.is_some(), "--name"),
+            (values.is_some(), "--values"),
+            (args.cli_input_yaml.is_some(), "--cli-input-yaml"),
+        ] {
+            if given {
+                bail!("cannot specify `--from-env-file` with `{flag}`");
+            }
+        }
+    } else if !args.envs.is_empty() {
+        bail!("`--env` is only used with `--from-env-file`");
+    }
     if let Some(app) = &app {
         store.get_application(app).await.with_context(|| format!("get application {app}"))?;
         for env in values.iter().flat_map(|v| v.keys()) {
@@ -429,7 +459,7 @@ async fn init(backend: &dyn Backend, args: InitArgs) -> anyhow::Result<()> {
     if let Some(name) = &name_flag {
         copilot::validate_secret_name(name).map_err(|e| anyhow!(e))?;
     }
-    if let Some(path) = &args.cli_input_yaml {
+    for path in args.cli_input_yaml.iter().chain(&args.from_env_file) {
         std::fs::metadata(path).map_err(|e| anyhow!(go_io_error("stat", path, &e)))?;
     }
 
@@ -445,7 +475,7 @@ async fn init(backend: &dyn Backend, args: InitArgs) -> anyhow::Result<()> {
         if app.is_none() {
             app = Some(select_app(&store).await.context("ask for an application to add the secret to")?);
         }
-        if name.is_none() {
+        if args.from_env_file.is_none() && name.is_none() {
             let answer = prompt::text(
                 "What would you like to name this secret?",
                 "The name of the secret, such as 'db_password'.",
@@ -456,7 +486,7 @@ async fn init(backend: &dyn Backend, args: InitArgs) -> anyhow::Result<()> {
             .context("ask for the secret name")?;
             name = Some(answer);
         }
-        if values.is_none() {
+        if args.from_env_file.is_none() && values.is_none() {
             values = Some(
                 ask_values(&store, app.as_deref().unwrap_or_default(), name.as_deref().unwrap_or_default()).await?,
             );
@@ -469,9 +499,16 @@ async fn init(backend: &dyn Backend, args: InitArgs) -> anyhow::Result<()> {
     };
 
     // Execute.
-    let batch = args.cli_input_yaml.is_some();
-    let secrets: BTreeMap<String, Values> = match &args.cli_input_yaml {
-        Some(path) => {
+    let batch = args.cli_input_yaml.is_some() || args.from_env_file.is_some();
+    let secrets: BTreeMap<String, Values> = match (&args.cli_input_yaml, &args.from_env_file) {
+        (None, Some(path)) => {
+            let envs = match args.envs.as_slice() {
+                [] => vec![ask_env(&store, &app).await?],
+                given => given.to_vec(),
+            };
+            read_env_file(path, &envs)?
+        }
+        (Some(path), _) => {
             let secrets = read_input_file(path)?;
             // Copilot lets SSM reject bad names one environment at a time; check them all first.
             for secret in secrets.keys() {
@@ -480,7 +517,7 @@ async fn init(backend: &dyn Backend, args: InitArgs) -> anyhow::Result<()> {
             }
             secrets
         }
-        None => BTreeMap::from([(name.unwrap_or_default(), values.unwrap_or_default())]),
+        (None, None) => BTreeMap::from([(name.unwrap_or_default(), values.unwrap_or_default())]),
     };
     // Every target environment must exist before anything is written. (Copilot also checks
     // here that each environment's stack is at least v1.4.0 and assumes its manager role;
@@ -488,20 +525,7 @@ async fn init(backend: &dyn Backend, args: InitArgs) -> anyhow::Result<()> {
     // credentials, so neither applies.)
     let envs: BTreeSet<&String> = secrets.values().flat_map(|v| v.keys()).collect();
     for env in envs {
-        let config = store
-            .get_environment(&app, env)
-            .await
-            .with_context(|| format!("get environment {env} in application {app}"))?;
-        // Copilot writes in the environment's region; Coffer writes where it is pointed, so
-        // it refuses rather than put a secret where the environment's role cannot read it.
-        if !config.region.is_empty() && config.region != backend.region() {
-            bail!(
-                "environment {env} of application {app} is in region {}, not {}: run again with --region {}",
-                config.region,
-                backend.region(),
-                config.region
-            );
-        }
+        check_environment(&store, backend, &app, env).await?;
     }
     let mut hint = false;
     let mut failed: Vec<(String, BTreeMap<String, anyhow::Error>)> = Vec::new();
@@ -533,6 +557,59 @@ async fn init(backend: &dyn Backend, args: InitArgs) -> anyhow::Result<()> {
     ui::info("You can refer to these secrets from your manifest file by editing the `secrets` section.");
     ui::info(ui::code_block(snippet));
     Ok(())
+}
+
+/// That the environment exists, in the backend's region: Copilot writes in the environment's
+/// region; Coffer writes where it is pointed, so it refuses rather than put a secret where
+/// the environment's role cannot read it.
+pub async fn check_environment(store: &Store<'_>, backend: &dyn Backend, app: &str, env: &str) -> anyhow::Result<()> {
+    let config =
+        store.get_environment(app, env).await.with_context(|| format!("get environment {env} in application {app}"))?;
+    if !config.region.is_empty() && config.region != backend.region() {
+        bail!(
+            "environment {env} of application {app} is in region {}, not {}: run again with --region {}",
+            config.region,
+            backend.region(),
+            config.region
+        );
+    }
+    Ok(())
+}
+
+/// The environment for `--from-env-file`, when `--env` is not given.
+async fn ask_env(store: &Store<'_>, app: &str) -> anyhow::Result<String> {
+    let envs = store.list_environments(app).await.with_context(|| format!("list environments in app {app}"))?;
+    let names: Vec<String> = envs.into_iter().map(|e| e.name).collect();
+    if names.is_empty() {
+        bail!("no environments in application {app}: run `coffer env init` first");
+    }
+    prompt::select(
+        "Which environment should these secrets be put in?",
+        "The environment whose execution role may read them.",
+        &names,
+        "Environment:",
+        "--env",
+    )
+    .context("ask for an environment")
+}
+
+/// The `.env` file as secret name → environment → value, with every name checked.
+fn read_env_file(path: &Path, envs: &[String]) -> anyhow::Result<BTreeMap<String, Values>> {
+    let entries = crate::transfer::read_flat_file(path, crate::transfer::InputFormat::Dotenv)?;
+    let mut out = BTreeMap::new();
+    for entry in entries {
+        copilot::validate_secret_name(&entry.key).map_err(|e| {
+            anyhow!("{}: {} is not a valid secret name: {e}", crate::transfer::entry_location(path, &entry), entry.key)
+        })?;
+        // Blank values skip the environment, as a blank answer to the prompt does.
+        if entry.value.expose_secret().is_empty() {
+            continue;
+        }
+        let values: Values =
+            envs.iter().map(|env| (env.clone(), SecretString::from(entry.value.expose_secret().to_owned()))).collect();
+        out.insert(entry.key, values);
+    }
+    Ok(out)
 }
 
 /// One hidden prompt per environment; blank answers skip the environment.

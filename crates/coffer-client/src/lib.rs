@@ -12,10 +12,12 @@
 mod backend;
 mod error;
 mod resolve;
+mod secrets;
 
-pub use backend::{Backend, Identity, NewParameter, NewRole, Parameter, ParameterInfo, Role, Tag};
+pub use backend::{Backend, Identity, NewParameter, NewRole, Parameter, ParameterAttributes, ParameterInfo, Role, Tag};
 pub use error::{ClientError, SM_SERVICE_ID, SSM_SERVICE_ID};
 pub use resolve::{
     FetchedParameters, FetchedSecret, Resolution, SecretSource, Tags, parameter_name_of, resolve, sm_request_outcome,
     ssm_batch_outcome,
 };
+pub use secrets::{NewSecret, SecretInfo, SecretPayload, SecretValue, SecretVersion};

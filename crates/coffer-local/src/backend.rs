@@ -3,16 +3,27 @@
 
 use async_trait::async_trait;
 use coffer_aws::Scope;
-use coffer_client::{Backend, ClientError, Identity, NewParameter, NewRole, Parameter, ParameterInfo, Role, Tag};
+use coffer_aws::secret::ExposeSecret as _;
+use coffer_client::{
+    Backend, ClientError, Identity, NewParameter, NewRole, NewSecret, Parameter, ParameterAttributes, ParameterInfo,
+    Role, SecretInfo, SecretPayload, SecretValue, SecretVersion, Tag,
+};
 use coffer_services::audit::{AuditLines, Auditor};
 use coffer_services::iam::model::{
     CreateRoleInput, ListPoliciesInput, Paging, PolicyNameInput, PutPolicyInput, RoleNameInput,
 };
 use coffer_services::invoke::{Invocation, Origin};
+use coffer_services::operation::SecretsManagerOperation as SmOperation;
 use coffer_services::operation::{IamOperation, Operation, SsmOperation, StsOperation};
+use coffer_services::secretsmanager::model::{
+    self as sm_model, CreateSecretInput, Filter, GetSecretValueInput, ListSecretVersionIdsInput, ListSecretsInput,
+    PutResourcePolicyInput, PutSecretValueInput, SecretDescription, SecretIdInput, TagResourceInput, UpdateSecretInput,
+    UpdateSecretVersionStageInput, WireBlob,
+};
 use coffer_services::ssm::model::{
-    self as ssm_model, AddTagsToResourceInput, DeleteParameterInput, DescribeParametersInput, GetParameterInput,
-    GetParametersByPathInput, ListTagsForResourceInput, ParameterStringFilter, PutParameterInput,
+    self as ssm_model, AddTagsToResourceInput, DeleteParameterInput, DescribeParametersInput, GetParameterHistoryInput,
+    GetParameterInput, GetParametersByPathInput, LabelParameterVersionInput, ListTagsForResourceInput,
+    ParameterStringFilter, PutParameterInput,
 };
 use coffer_services::{OpResult, RequestContext, Services};
 use coffer_store::Store;
@@ -111,11 +122,11 @@ impl Backend for EmbeddedBackend {
             description: input.description,
             key_id: None,
             overwrite: input.overwrite,
-            allowed_pattern: None,
+            allowed_pattern: input.attributes.allowed_pattern,
             tags: (!input.tags.is_empty()).then(|| ssm_tags(input.tags)),
-            tier: None,
+            tier: input.attributes.tier,
             policies: None,
-            data_type: Some("text".to_owned()),
+            data_type: Some(input.attributes.data_type.unwrap_or_else(|| "text".to_owned())),
         };
         let result = self.services.ssm.put_parameter(call.ctx(), request).await;
         let result = self.finish(call, result);
@@ -202,6 +213,12 @@ impl Backend for EmbeddedBackend {
                 version: p.version,
                 last_modified: p.last_modified_date,
                 last_modified_user: Some(p.last_modified_user).filter(|u| !u.is_empty()),
+                description: p.description,
+                attributes: ParameterAttributes {
+                    tier: Some(p.tier),
+                    data_type: Some(p.data_type),
+                    allowed_pattern: p.allowed_pattern,
+                },
             }));
             match page.next_token {
                 Some(t) => next_token = Some(t),
@@ -231,12 +248,214 @@ impl Backend for EmbeddedBackend {
         Ok(result?.tag_list.into_iter().map(|t| Tag { key: t.key, value: t.value }).collect())
     }
 
+    async fn parameter_labels(&self, name: &str) -> Result<Vec<String>, ClientError> {
+        let mut labels = Vec::new();
+        let mut next_token = None;
+        loop {
+            let call = self.begin(SsmOperation::GetParameterHistory);
+            let input = GetParameterHistoryInput {
+                name: name.to_owned(),
+                with_decryption: false,
+                max_results: Some(50),
+                next_token: next_token.take(),
+            };
+            let result = self.services.ssm.get_parameter_history(call.ctx(), input).await;
+            let page = self.finish(call, result)?;
+            // Oldest first: the last entry of the last page is the latest version.
+            if let Some(latest) = page.parameters.into_iter().last() {
+                labels = latest.labels;
+            }
+            match page.next_token {
+                Some(t) => next_token = Some(t),
+                None => return Ok(labels),
+            }
+        }
+    }
+
+    async fn label_parameter(&self, name: &str, version: i64, labels: Vec<String>) -> Result<(), ClientError> {
+        let call = self.begin(SsmOperation::LabelParameterVersion);
+        let input = LabelParameterVersionInput {
+            name: name.to_owned(),
+            parameter_version: Some(version),
+            labels: Some(labels),
+        };
+        let result = self.services.ssm.label_parameter_version(call.ctx(), input).await;
+        self.finish(call, result)?;
+        Ok(())
+    }
+
     async fn delete_parameter(&self, name: &str) -> Result<bool, ClientError> {
         let call = self.begin(SsmOperation::DeleteParameter);
         let result =
             self.services.ssm.delete_parameter(call.ctx(), DeleteParameterInput { name: name.to_owned() }).await;
         let result = self.finish(call, result);
         Ok(not_found(result, "ParameterNotFound")?.is_some())
+    }
+
+    async fn list_secrets(&self, filters: Vec<(String, Vec<String>)>) -> Result<Vec<SecretInfo>, ClientError> {
+        let filters: Vec<Filter> =
+            filters.into_iter().map(|(key, values)| Filter { key: Some(key), values: Some(values) }).collect();
+        let mut out = Vec::new();
+        let mut next_token = None;
+        loop {
+            let call = self.begin(SmOperation::ListSecrets);
+            let input = ListSecretsInput {
+                filters: (!filters.is_empty()).then(|| filters.clone()),
+                max_results: Some(100),
+                next_token: next_token.take(),
+                ..Default::default()
+            };
+            let result = self.services.secrets_manager.list_secrets(call.ctx(), input).await;
+            let page = self.finish(call, result)?;
+            out.extend(page.secret_list.into_iter().map(secret_info));
+            match page.next_token {
+                Some(t) => next_token = Some(t),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    async fn describe_secret(&self, id: &str) -> Result<Option<SecretInfo>, ClientError> {
+        let call = self.begin(SmOperation::DescribeSecret);
+        let result = self.services.secrets_manager.describe_secret(call.ctx(), secret_id(id)).await;
+        let result = self.finish(call, result);
+        Ok(not_found(result, "ResourceNotFoundException")?.map(secret_info))
+    }
+
+    async fn secret_versions(&self, id: &str) -> Result<Vec<SecretVersion>, ClientError> {
+        let mut out = Vec::new();
+        let mut next_token = None;
+        loop {
+            let call = self.begin(SmOperation::ListSecretVersionIds);
+            let input = ListSecretVersionIdsInput {
+                secret_id: Some(id.to_owned()),
+                max_results: Some(100),
+                next_token: next_token.take(),
+                include_deprecated: Some(false),
+            };
+            let result = self.services.secrets_manager.list_secret_version_ids(call.ctx(), input).await;
+            let page = self.finish(call, result)?;
+            out.extend(page.versions.into_iter().map(|v| SecretVersion {
+                version_id: v.version_id,
+                stages: v.version_stages,
+                created: v.created_date,
+            }));
+            match page.next_token {
+                Some(t) => next_token = Some(t),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    async fn get_secret_value(&self, id: &str, version_id: Option<&str>) -> Result<SecretValue, ClientError> {
+        let call = self.begin(SmOperation::GetSecretValue);
+        let input = GetSecretValueInput {
+            secret_id: Some(id.to_owned()),
+            version_id: version_id.map(str::to_owned),
+            version_stage: None,
+        };
+        let result = self.services.secrets_manager.get_secret_value(call.ctx(), input).await;
+        let out = self.finish(call, result)?;
+        let payload = match (out.secret_string, out.secret_binary) {
+            (Some(text), _) => SecretPayload::Text(text.0),
+            (None, Some(blob)) => SecretPayload::Binary(blob.0),
+            (None, None) => SecretPayload::Text(String::new().into()),
+        };
+        Ok(SecretValue { version_id: out.version_id, stages: out.version_stages, payload })
+    }
+
+    async fn secret_policy(&self, id: &str) -> Result<Option<String>, ClientError> {
+        let call = self.begin(SmOperation::GetResourcePolicy);
+        let result = self.services.secrets_manager.get_resource_policy(call.ctx(), secret_id(id)).await;
+        Ok(self.finish(call, result)?.resource_policy)
+    }
+
+    async fn create_secret(&self, secret: NewSecret) -> Result<String, ClientError> {
+        let call = self.begin(SmOperation::CreateSecret);
+        let (secret_string, secret_binary) = payload_members(&secret.payload);
+        let input = CreateSecretInput {
+            name: Some(secret.name),
+            client_request_token: secret.version_id,
+            description: secret.description,
+            secret_string,
+            secret_binary,
+            tags: (!secret.tags.is_empty()).then(|| sm_tags(secret.tags)),
+            ..Default::default()
+        };
+        let result = self.services.secrets_manager.create_secret(call.ctx(), input).await;
+        Ok(self.finish(call, result)?.version_id.unwrap_or_default())
+    }
+
+    async fn put_secret_value(
+        &self,
+        id: &str,
+        payload: &SecretPayload,
+        version_id: Option<String>,
+        stages: Option<Vec<String>>,
+    ) -> Result<String, ClientError> {
+        let call = self.begin(SmOperation::PutSecretValue);
+        let (secret_string, secret_binary) = payload_members(payload);
+        let input = PutSecretValueInput {
+            secret_id: Some(id.to_owned()),
+            client_request_token: version_id,
+            secret_string,
+            secret_binary,
+            version_stages: stages,
+            rotation_token: None,
+        };
+        let result = self.services.secrets_manager.put_secret_value(call.ctx(), input).await;
+        Ok(self.finish(call, result)?.version_id)
+    }
+
+    async fn set_secret_description(&self, id: &str, description: &str) -> Result<(), ClientError> {
+        let call = self.begin(SmOperation::UpdateSecret);
+        let input = UpdateSecretInput {
+            secret_id: Some(id.to_owned()),
+            description: Some(description.to_owned()),
+            ..Default::default()
+        };
+        let result = self.services.secrets_manager.update_secret(call.ctx(), input).await;
+        self.finish(call, result)?;
+        Ok(())
+    }
+
+    async fn tag_secret(&self, id: &str, tags: Vec<Tag>) -> Result<(), ClientError> {
+        let call = self.begin(SmOperation::TagResource);
+        let input = TagResourceInput { secret_id: Some(id.to_owned()), tags: Some(sm_tags(tags)) };
+        let result = self.services.secrets_manager.tag_resource(call.ctx(), input).await;
+        self.finish(call, result)?;
+        Ok(())
+    }
+
+    async fn put_secret_policy(&self, id: &str, policy: &str) -> Result<(), ClientError> {
+        let call = self.begin(SmOperation::PutResourcePolicy);
+        let input = PutResourcePolicyInput {
+            secret_id: Some(id.to_owned()),
+            resource_policy: Some(policy.to_owned()),
+            block_public_policy: None,
+        };
+        let result = self.services.secrets_manager.put_resource_policy(call.ctx(), input).await;
+        self.finish(call, result)?;
+        Ok(())
+    }
+
+    async fn move_secret_stage(
+        &self,
+        id: &str,
+        stage: &str,
+        move_to: &str,
+        remove_from: Option<&str>,
+    ) -> Result<(), ClientError> {
+        let call = self.begin(SmOperation::UpdateSecretVersionStage);
+        let input = UpdateSecretVersionStageInput {
+            secret_id: Some(id.to_owned()),
+            version_stage: Some(stage.to_owned()),
+            remove_from_version_id: remove_from.map(str::to_owned),
+            move_to_version_id: Some(move_to.to_owned()),
+        };
+        let result = self.services.secrets_manager.update_secret_version_stage(call.ctx(), input).await;
+        self.finish(call, result)?;
+        Ok(())
     }
 
     async fn create_role(&self, role: NewRole) -> Result<Role, ClientError> {
@@ -332,4 +551,35 @@ impl Backend for EmbeddedBackend {
 
 fn ssm_tags(tags: Vec<Tag>) -> Vec<ssm_model::Tag> {
     tags.into_iter().map(|t| ssm_model::Tag { key: t.key, value: t.value }).collect()
+}
+
+fn sm_tags(tags: Vec<Tag>) -> Vec<sm_model::Tag> {
+    tags.into_iter().map(|t| sm_model::Tag { key: Some(t.key), value: Some(t.value) }).collect()
+}
+
+fn secret_id(id: &str) -> SecretIdInput {
+    SecretIdInput { secret_id: Some(id.to_owned()) }
+}
+
+fn secret_info(d: SecretDescription) -> SecretInfo {
+    SecretInfo {
+        name: d.name,
+        arn: d.arn,
+        description: d.description,
+        tags: d
+            .tags
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| Tag { key: t.key.unwrap_or_default(), value: t.value.unwrap_or_default() })
+            .collect(),
+        deleted: d.deleted_date,
+    }
+}
+
+/// `SecretString` and `SecretBinary` of a request, one of them set.
+fn payload_members(payload: &SecretPayload) -> (Option<coffer_aws::secret::SecretString>, Option<WireBlob>) {
+    match payload {
+        SecretPayload::Text(text) => (Some(text.expose_secret().to_owned().into()), None),
+        SecretPayload::Binary(bytes) => (None, Some(WireBlob(coffer_aws::SecretBytes::new(bytes.expose().to_vec())))),
+    }
 }

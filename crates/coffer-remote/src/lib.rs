@@ -12,7 +12,10 @@ use aws_sdk_ssm::operation::RequestId as _;
 use aws_sdk_ssm::primitives::DateTime;
 use coffer_aws::Timestamp;
 use coffer_aws::secret::{ExposeSecret, SecretString};
-use coffer_client::{Backend, ClientError, Identity, NewParameter, NewRole, Parameter, ParameterInfo, Role, Tag};
+use coffer_client::{
+    Backend, ClientError, Identity, NewParameter, NewRole, NewSecret, Parameter, ParameterAttributes, ParameterInfo,
+    Role, SecretInfo, SecretPayload, SecretValue, SecretVersion, Tag,
+};
 
 /// Used when neither `--region`, `AWS_REGION` nor the profile names a region.
 pub const FALLBACK_REGION: &str = "us-east-1";
@@ -34,6 +37,7 @@ pub struct RemoteOptions {
 #[derive(Clone, Debug)]
 pub struct RemoteBackend {
     ssm: aws_sdk_ssm::Client,
+    sm: aws_sdk_secretsmanager::Client,
     iam: aws_sdk_iam::Client,
     sts: aws_sdk_sts::Client,
     region: String,
@@ -51,6 +55,7 @@ impl RemoteBackend {
         };
         Self {
             ssm: aws_sdk_ssm::Client::new(&config),
+            sm: aws_sdk_secretsmanager::Client::new(&config),
             iam: aws_sdk_iam::Client::new(&config),
             sts: aws_sdk_sts::Client::new(&config),
             region,
@@ -109,6 +114,16 @@ fn timestamp(t: Option<&DateTime>) -> Timestamp {
 fn ssm_tags(tags: Vec<Tag>) -> Result<Vec<aws_sdk_ssm::types::Tag>, ClientError> {
     tags.into_iter()
         .map(|t| aws_sdk_ssm::types::Tag::builder().key(t.key).value(t.value).build().map_err(build_error))
+        .collect()
+}
+
+fn sm_tags(tags: Vec<Tag>) -> Vec<aws_sdk_secretsmanager::types::Tag> {
+    tags.into_iter().map(|t| aws_sdk_secretsmanager::types::Tag::builder().key(t.key).value(t.value).build()).collect()
+}
+
+fn sm_tags_of(tags: &[aws_sdk_secretsmanager::types::Tag]) -> Vec<Tag> {
+    tags.iter()
+        .map(|t| Tag { key: t.key().unwrap_or_default().to_owned(), value: t.value().unwrap_or_default().to_owned() })
         .collect()
 }
 
@@ -180,7 +195,9 @@ impl Backend for RemoteBackend {
             .name(input.name)
             .value(input.value.expose_secret())
             .r#type(aws_sdk_ssm::types::ParameterType::from(input.param_type.as_str()))
-            .data_type("text")
+            .data_type(input.attributes.data_type.as_deref().unwrap_or("text"))
+            .set_tier(input.attributes.tier.as_deref().map(aws_sdk_ssm::types::ParameterTier::from))
+            .set_allowed_pattern(input.attributes.allowed_pattern)
             .set_description(input.description)
             .set_overwrite(input.overwrite.then_some(true))
             .set_tags(tags)
@@ -249,6 +266,12 @@ impl Backend for RemoteBackend {
                 version: p.version(),
                 last_modified: timestamp(p.last_modified_date()),
                 last_modified_user: p.last_modified_user().filter(|u| !u.is_empty()).map(str::to_owned),
+                description: p.description().map(str::to_owned),
+                attributes: ParameterAttributes {
+                    tier: p.tier().map(|t| t.as_str().to_owned()),
+                    data_type: p.data_type().map(str::to_owned),
+                    allowed_pattern: p.allowed_pattern().map(str::to_owned),
+                },
             }));
             match page.next_token() {
                 Some(t) if !t.is_empty() => next_token = Some(t.to_owned()),
@@ -281,12 +304,220 @@ impl Backend for RemoteBackend {
         Ok(out.tag_list().iter().map(|t| Tag { key: t.key().to_owned(), value: t.value().to_owned() }).collect())
     }
 
+    async fn parameter_labels(&self, name: &str) -> Result<Vec<String>, ClientError> {
+        let mut labels = Vec::new();
+        let mut next_token: Option<String> = None;
+        loop {
+            let page = self
+                .ssm
+                .get_parameter_history()
+                .name(name)
+                .set_next_token(next_token.take())
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            // Oldest first: the last entry of the last page is the latest version.
+            if let Some(latest) = page.parameters().last() {
+                labels = latest.labels().to_vec();
+            }
+            match page.next_token() {
+                Some(t) if !t.is_empty() => next_token = Some(t.to_owned()),
+                _ => return Ok(labels),
+            }
+        }
+    }
+
+    async fn label_parameter(&self, name: &str, version: i64, labels: Vec<String>) -> Result<(), ClientError> {
+        self.ssm
+            .label_parameter_version()
+            .name(name)
+            .parameter_version(version)
+            .set_labels(Some(labels))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
+    }
+
     async fn delete_parameter(&self, name: &str) -> Result<bool, ClientError> {
         match self.ssm.delete_parameter().name(name).send().await.map_err(sdk_error) {
             Ok(_) => Ok(true),
             Err(e) if e.is("ParameterNotFound") => Ok(false),
             Err(e) => Err(e),
         }
+    }
+
+    async fn list_secrets(&self, filters: Vec<(String, Vec<String>)>) -> Result<Vec<SecretInfo>, ClientError> {
+        let filters = filters
+            .into_iter()
+            .map(|(key, values)| {
+                aws_sdk_secretsmanager::types::Filter::builder()
+                    .key(aws_sdk_secretsmanager::types::FilterNameStringType::from(key.as_str()))
+                    .set_values(Some(values))
+                    .build()
+            })
+            .collect::<Vec<_>>();
+        let mut out = Vec::new();
+        let mut next_token: Option<String> = None;
+        loop {
+            let page = self
+                .sm
+                .list_secrets()
+                .set_filters((!filters.is_empty()).then(|| filters.clone()))
+                .max_results(100)
+                .set_next_token(next_token.take())
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            out.extend(page.secret_list().iter().map(|s| SecretInfo {
+                name: s.name().unwrap_or_default().to_owned(),
+                arn: s.arn().unwrap_or_default().to_owned(),
+                description: s.description().map(str::to_owned),
+                tags: sm_tags_of(s.tags()),
+                deleted: s.deleted_date().map(|d| timestamp(Some(d))),
+            }));
+            match page.next_token() {
+                Some(t) if !t.is_empty() => next_token = Some(t.to_owned()),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    async fn describe_secret(&self, id: &str) -> Result<Option<SecretInfo>, ClientError> {
+        match self.sm.describe_secret().secret_id(id).send().await.map_err(sdk_error) {
+            Ok(s) => Ok(Some(SecretInfo {
+                name: s.name().unwrap_or_default().to_owned(),
+                arn: s.arn().unwrap_or_default().to_owned(),
+                description: s.description().map(str::to_owned),
+                tags: sm_tags_of(s.tags()),
+                deleted: s.deleted_date().map(|d| timestamp(Some(d))),
+            })),
+            Err(e) if e.is("ResourceNotFoundException") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn secret_versions(&self, id: &str) -> Result<Vec<SecretVersion>, ClientError> {
+        let mut out = Vec::new();
+        let mut next_token: Option<String> = None;
+        loop {
+            let page = self
+                .sm
+                .list_secret_version_ids()
+                .secret_id(id)
+                .max_results(100)
+                .set_next_token(next_token.take())
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            out.extend(page.versions().iter().map(|v| SecretVersion {
+                version_id: v.version_id().unwrap_or_default().to_owned(),
+                stages: v.version_stages().to_vec(),
+                created: timestamp(v.created_date()),
+            }));
+            match page.next_token() {
+                Some(t) if !t.is_empty() => next_token = Some(t.to_owned()),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    async fn get_secret_value(&self, id: &str, version_id: Option<&str>) -> Result<SecretValue, ClientError> {
+        let out = self
+            .sm
+            .get_secret_value()
+            .secret_id(id)
+            .set_version_id(version_id.map(str::to_owned))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let payload = match (out.secret_string(), out.secret_binary()) {
+            (Some(text), _) => SecretPayload::Text(SecretString::from(text.to_owned())),
+            (None, Some(blob)) => SecretPayload::Binary(coffer_aws::SecretBytes::new(blob.as_ref().to_vec())),
+            (None, None) => SecretPayload::Text(SecretString::from(String::new())),
+        };
+        Ok(SecretValue {
+            version_id: out.version_id().unwrap_or_default().to_owned(),
+            stages: out.version_stages().to_vec(),
+            payload,
+        })
+    }
+
+    async fn secret_policy(&self, id: &str) -> Result<Option<String>, ClientError> {
+        let out = self.sm.get_resource_policy().secret_id(id).send().await.map_err(sdk_error)?;
+        Ok(out.resource_policy().map(str::to_owned))
+    }
+
+    async fn create_secret(&self, secret: NewSecret) -> Result<String, ClientError> {
+        let tags = sm_tags(secret.tags);
+        let request = self
+            .sm
+            .create_secret()
+            .name(secret.name)
+            .set_client_request_token(secret.version_id)
+            .set_description(secret.description)
+            .set_tags((!tags.is_empty()).then_some(tags));
+        let request = match &secret.payload {
+            SecretPayload::Text(text) => request.secret_string(text.expose_secret()),
+            SecretPayload::Binary(bytes) => {
+                request.secret_binary(aws_sdk_secretsmanager::primitives::Blob::new(bytes.expose()))
+            }
+        };
+        let out = request.send().await.map_err(sdk_error)?;
+        Ok(out.version_id().unwrap_or_default().to_owned())
+    }
+
+    async fn put_secret_value(
+        &self,
+        id: &str,
+        payload: &SecretPayload,
+        version_id: Option<String>,
+        stages: Option<Vec<String>>,
+    ) -> Result<String, ClientError> {
+        let request =
+            self.sm.put_secret_value().secret_id(id).set_client_request_token(version_id).set_version_stages(stages);
+        let request = match payload {
+            SecretPayload::Text(text) => request.secret_string(text.expose_secret()),
+            SecretPayload::Binary(bytes) => {
+                request.secret_binary(aws_sdk_secretsmanager::primitives::Blob::new(bytes.expose()))
+            }
+        };
+        let out = request.send().await.map_err(sdk_error)?;
+        Ok(out.version_id().unwrap_or_default().to_owned())
+    }
+
+    async fn set_secret_description(&self, id: &str, description: &str) -> Result<(), ClientError> {
+        self.sm.update_secret().secret_id(id).description(description).send().await.map_err(sdk_error)?;
+        Ok(())
+    }
+
+    async fn tag_secret(&self, id: &str, tags: Vec<Tag>) -> Result<(), ClientError> {
+        self.sm.tag_resource().secret_id(id).set_tags(Some(sm_tags(tags))).send().await.map_err(sdk_error)?;
+        Ok(())
+    }
+
+    async fn put_secret_policy(&self, id: &str, policy: &str) -> Result<(), ClientError> {
+        self.sm.put_resource_policy().secret_id(id).resource_policy(policy).send().await.map_err(sdk_error)?;
+        Ok(())
+    }
+
+    async fn move_secret_stage(
+        &self,
+        id: &str,
+        stage: &str,
+        move_to: &str,
+        remove_from: Option<&str>,
+    ) -> Result<(), ClientError> {
+        self.sm
+            .update_secret_version_stage()
+            .secret_id(id)
+            .version_stage(stage)
+            .move_to_version_id(move_to)
+            .set_remove_from_version_id(remove_from.map(str::to_owned))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
     }
 
     async fn create_role(&self, new: NewRole) -> Result<Role, ClientError> {

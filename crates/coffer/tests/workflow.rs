@@ -212,6 +212,7 @@ fn validation_errors_match_copilot() {
                 description: None,
                 overwrite: false,
                 tags: vec![],
+                attributes: Default::default(),
             })
             .await
             .unwrap();
@@ -404,6 +405,7 @@ fn app_and_env_listing_and_removal() {
                 description: None,
                 overwrite: false,
                 tags: vec![],
+                attributes: Default::default(),
             })
             .await
             .unwrap();

@@ -70,7 +70,7 @@ pub struct Filter {
 
 // ---- CreateSecret
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CreateSecretInput {
     pub name: Option<String>,
@@ -98,7 +98,7 @@ pub struct CreateSecretOutput {
 
 // ---- GetSecretValue / BatchGetSecretValue
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GetSecretValueInput {
     pub secret_id: Option<String>,
@@ -150,7 +150,7 @@ pub struct BatchGetSecretValueOutput {
 
 // ---- PutSecretValue / UpdateSecret
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PutSecretValueInput {
     pub secret_id: Option<String>,
@@ -171,7 +171,7 @@ pub struct PutSecretValueOutput {
     pub version_stages: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct UpdateSecretInput {
     pub secret_id: Option<String>,
@@ -206,7 +206,7 @@ pub struct SecretRef {
 
 // ---- DescribeSecret / ListSecrets / ListSecretVersionIds
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SecretIdInput {
     pub secret_id: Option<String>,
@@ -254,7 +254,7 @@ pub struct SecretDescription {
     pub primary_region: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListSecretsInput {
     pub include_planned_deletion: Option<bool>,
@@ -273,7 +273,7 @@ pub struct ListSecretsOutput {
     pub next_token: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListSecretVersionIdsInput {
     pub secret_id: Option<String>,
@@ -326,7 +326,7 @@ pub struct DeleteSecretOutput {
 
 // ---- Tags
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct TagResourceInput {
     pub secret_id: Option<String>,
@@ -345,7 +345,7 @@ pub struct Empty {}
 
 // ---- UpdateSecretVersionStage
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct UpdateSecretVersionStageInput {
     pub secret_id: Option<String>,
@@ -377,7 +377,7 @@ pub struct GetRandomPasswordOutput {
 
 // ---- Resource policies
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PutResourcePolicyInput {
     pub secret_id: Option<String>,

@@ -1,0 +1,63 @@
+//! What [`Backend`](crate::Backend) exchanges with Secrets Manager. Values travel as
+//! [`SecretPayload`]; no `Debug` here prints one.
+
+use crate::Tag;
+use coffer_aws::SecretBytes;
+use coffer_aws::Timestamp;
+use coffer_aws::secret::{ExposeSecret, SecretString};
+
+/// A secret version's value: `SecretString` or `SecretBinary`.
+#[derive(Debug)]
+pub enum SecretPayload {
+    Text(SecretString),
+    Binary(SecretBytes),
+}
+
+impl SecretPayload {
+    /// Whether both hold the same value (a text and a binary never do).
+    pub fn same_as(&self, other: &SecretPayload) -> bool {
+        match (self, other) {
+            (Self::Text(a), Self::Text(b)) => a.expose_secret() == b.expose_secret(),
+            (Self::Binary(a), Self::Binary(b)) => a.expose() == b.expose(),
+            _ => false,
+        }
+    }
+}
+
+/// DescribeSecret's or ListSecrets' view of a secret (no value).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretInfo {
+    pub name: String,
+    pub arn: String,
+    pub description: Option<String>,
+    pub tags: Vec<Tag>,
+    /// Set when the secret is scheduled for deletion.
+    pub deleted: Option<Timestamp>,
+}
+
+/// One version of a secret and its staging labels.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretVersion {
+    pub version_id: String,
+    pub stages: Vec<String>,
+    pub created: Timestamp,
+}
+
+/// A version read with its value.
+#[derive(Debug)]
+pub struct SecretValue {
+    pub version_id: String,
+    pub stages: Vec<String>,
+    pub payload: SecretPayload,
+}
+
+/// CreateSecret's input, the part the CLI uses.
+#[derive(Debug)]
+pub struct NewSecret {
+    pub name: String,
+    pub description: Option<String>,
+    pub payload: SecretPayload,
+    pub tags: Vec<Tag>,
+    /// The first version's id (ClientRequestToken); `None` lets the service choose.
+    pub version_id: Option<String>,
+}
