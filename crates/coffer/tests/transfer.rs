@@ -374,6 +374,13 @@ fn import_chamber_lower_cases_keys_under_the_service() {
     assert_eq!((p.param_type.as_str(), p.value.as_str()), ("SecureString", "postgres://db/x"));
     assert_eq!(h.parameter("/web/api_key").unwrap().value, "k");
     h.run(&["import", "chamber", "chamber.json", "--service", "web"]).success().stderr_has(" 2 unchanged, ");
+
+    // Audited per item, as any client's calls, and without the values.
+    let audit = h.run(&["audit", "ls", "--event", "PutParameter", "--json"]);
+    audit.success();
+    assert_eq!(audit.stdout.lines().count(), 2, "{}", audit.stdout);
+    assert!(audit.stdout.contains("parameter/web/db_url") && audit.stdout.contains("parameter/web/api_key"));
+    assert!(!audit.stdout.contains("postgres://db/x"), "{}", audit.stdout);
 }
 
 #[test]
