@@ -23,6 +23,9 @@ const RESERVED_PREFIX: &str = "Parameter name: can't be prefixed with \"aws\" or
 pub struct ParameterName {
     canonical: String,
     given: String,
+    /// Named by ARN: the ARN drops a single-level name's leading slash, so the answer names
+    /// the parameter as it is stored instead.
+    by_arn: bool,
 }
 
 /// What a read may ask for: a name plus an optional `:version` or `:label` selector.
@@ -79,7 +82,7 @@ impl ParameterName {
             return Err(validation(INVALID_NAME));
         }
         let canonical = if hierarchical { given.to_owned() } else { given.trim_start_matches('/').to_owned() };
-        let name = Self { canonical, given: given.to_owned() };
+        let name = Self { canonical, given: given.to_owned(), by_arn: false };
         let with_prefix = name.arn(scope).len();
         if with_prefix > MAX_NAME_WITH_ARN_PREFIX {
             return Err(validation(format!(
@@ -117,8 +120,8 @@ impl ParameterName {
         match strip_arn_prefix(input, scope) {
             Some(name) => {
                 let mut parsed = Self::parse(&name, scope)?;
-                // AWS answers an ARN request with the bare stored name.
                 parsed.given = parsed.canonical.clone();
+                parsed.by_arn = true;
                 Ok(parsed)
             }
             None => Self::parse(input, scope),
@@ -163,6 +166,11 @@ impl ParameterName {
 
     pub fn given(&self) -> &str {
         &self.given
+    }
+
+    /// The name an answer carries: what was sent, or for an ARN the parameter's stored name.
+    pub fn answered<'a>(&'a self, stored: &'a str) -> &'a str {
+        if self.by_arn { stored } else { &self.given }
     }
 
     pub fn is_hierarchical(&self) -> bool {

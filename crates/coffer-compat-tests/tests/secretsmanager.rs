@@ -482,6 +482,74 @@ async fn tags_merge_and_untag() {
     });
 }
 
+/// `Tags` in DescribeSecret: absent for a secret never tagged, `[]` once every tag is removed.
+#[tokio::test]
+async fn describe_secret_tags_after_removal() {
+    on_every_backend!(server => {
+        let sm = server.secrets_manager().await;
+        create(&sm, "never-tagged", "v").await;
+        let out = sm.describe_secret().secret_id("never-tagged").send().await.unwrap();
+        assert!(out.tags.is_none(), "{:?}", out.tags);
+        sm.create_secret().name("tagged").secret_string("v").tags(tag("a", "1")).send().await.unwrap();
+        sm.untag_resource().secret_id("tagged").tag_keys("a").send().await.unwrap();
+        let out = sm.describe_secret().secret_id("tagged").send().await.unwrap();
+        assert_eq!(out.tags, Some(vec![]));
+        let tagged = raw(&server.endpoint, "secretsmanager.DescribeSecret", r#"{"SecretId":"tagged"}"#);
+        assert!(tagged.body.contains("\"Tags\":[]"), "{}", tagged.body);
+        let never = raw(&server.endpoint, "secretsmanager.DescribeSecret", r#"{"SecretId":"never-tagged"}"#);
+        assert!(!never.body.contains("\"Tags\""), "{}", never.body);
+    });
+}
+
+/// AWS's word search (`all` and `description`), with the answers recorded from AWS.
+#[tokio::test]
+async fn list_secrets_word_search() {
+    on_every_backend!(server => {
+        let sm = server.secrets_manager().await;
+        for (name, description) in [
+            ("BillingService-Key9", "alpha beta"),
+            ("ACMEwidgets", "alpha and beta"),
+            ("KeyFTag", "alpha"),
+            ("plain", "beta"),
+        ] {
+            sm.create_secret().name(name).description(description).secret_string("v").send().await.unwrap();
+        }
+        let e = |v: &[&str]| {
+            let mut v: Vec<String> = v.iter().map(|s| (*s).to_owned()).collect();
+            v.sort();
+            v
+        };
+        let all = |value: &'static str| {
+            let sm = sm.clone();
+            async move { listed(&sm, vec![filter("all", &[value])]).await }
+        };
+        for found in ["BillingService", "BillingService-Key9", "bill", "s k"] {
+            assert_eq!(all(found).await, e(&["BillingService-Key9"]), "{found}");
+        }
+        assert_eq!(all("illing").await, Vec::<String>::new());
+        assert_eq!(all("Ewidgets").await, e(&["ACMEwidgets"]));
+        assert_eq!(all("acme").await, Vec::<String>::new());
+        assert_eq!(all("widgets").await, Vec::<String>::new());
+        assert_eq!(all("F tag").await, e(&["KeyFTag"]));
+        assert_eq!(all("+").await, Vec::<String>::new(), "a separator alone matches nothing");
+        assert_eq!(all("plain").await, e(&["plain"]), "a secret's own exact name finds it");
+
+        let description = |value: &'static str| {
+            let sm = sm.clone();
+            async move { listed(&sm, vec![filter("description", &[value])]).await }
+        };
+        assert_eq!(description("alpha beta").await, e(&["ACMEwidgets", "BillingService-Key9"]));
+        assert_eq!(description("a b").await, e(&["ACMEwidgets", "BillingService-Key9"]));
+        assert_eq!(description("b").await, e(&["ACMEwidgets", "BillingService-Key9", "plain"]));
+        assert_eq!(description("BETA").await, e(&["ACMEwidgets", "BillingService-Key9", "plain"]));
+        assert_eq!(
+            listed(&sm, vec![filter("description", &["alpha"]), filter("description", &["beta"])]).await,
+            e(&["ACMEwidgets", "BillingService-Key9"]),
+            "filters of the same key AND"
+        );
+    });
+}
+
 /// A secret to list: name, description, tags.
 type Spec = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
 
@@ -522,7 +590,8 @@ async fn list_secrets_filters_sorting_and_pages() {
         assert_eq!(listed(&sm, vec![filter("name", &["prod"])]).await, e(&["prod/api", "prod/db"]), "prefix, case-sensitive");
         assert_eq!(listed(&sm, vec![filter("name", &["prod/d", "dev"])]).await, e(&["dev/db", "prod/db"]), "values OR");
         assert_eq!(listed(&sm, vec![filter("description", &["PRODUCTION"])]).await, e(&["prod/db"]), "case-insensitive");
-        assert_eq!(listed(&sm, vec![filter("description", &["database"])]).await, Vec::<String>::new(), "prefix, not substring");
+        assert_eq!(listed(&sm, vec![filter("description", &["database"])]).await, e(&["dev/db", "prod/db"]), "any word");
+        assert_eq!(listed(&sm, vec![filter("description", &["atabase"])]).await, Vec::<String>::new(), "prefix, not substring");
         assert_eq!(listed(&sm, vec![filter("tag-key", &["te"])]).await, e(&["dev/db", "prod/db"]));
         assert_eq!(listed(&sm, vec![filter("tag-value", &["prod"])]).await, e(&["prod/api", "prod/db"]));
         assert_eq!(listed(&sm, vec![filter("tag-value", &["Prod"])]).await, Vec::<String>::new());
@@ -535,7 +604,7 @@ async fn list_secrets_filters_sorting_and_pages() {
         assert_eq!(listed(&sm, vec![filter("tag-key", &["!team"]), filter("tag-key", &["env"])]).await, e(&["prod/api"]));
         assert_eq!(listed(&sm, vec![filter("all", &["data"])]).await, e(&["dev/db", "prod/db"]));
         assert_eq!(listed(&sm, vec![filter("all", &["app"])]).await, e(&["myAppToken"]), "camel-case words");
-        assert_eq!(listed(&sm, vec![filter("all", &["PROD DB"])]).await, e(&["prod/db"]), "every word, any attribute");
+        assert_eq!(listed(&sm, vec![filter("all", &["PROD DB"])]).await, e(&["prod/db"]), "every word, in one attribute");
         assert_eq!(listed(&sm, vec![filter("primary-region", &["us"])]).await, Vec::<String>::new());
         assert_eq!(listed(&sm, vec![filter("owning-service", &["!x"])]).await.len(), 5);
 

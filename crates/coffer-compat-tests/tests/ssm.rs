@@ -134,6 +134,20 @@ async fn name_rules() {
             .parameter
             .unwrap();
         assert_eq!((by_arn.name(), by_arn.value()), (Some("/app/db/password"), Some("pw")));
+
+        // A single-level name's ARN has no leading slash; the answer names the parameter as
+        // it was created (GetParameter and GetParameters alike), InvalidParameters echoes.
+        put(&ssm, "/app", "top", ParameterType::String).await;
+        let arn = "arn:aws:ssm:us-east-1:000000000000:parameter/app";
+        let p = ssm.get_parameter().name(arn).send().await.unwrap().parameter.unwrap();
+        assert_eq!((p.name(), p.value()), (Some("/app"), Some("top")));
+        let missing = "arn:aws:ssm:us-east-1:000000000000:parameter/nope";
+        let out = ssm.get_parameters().names(arn).names(missing).send().await.unwrap();
+        assert_eq!(out.parameters().iter().map(|p| p.name().unwrap()).collect::<Vec<_>>(), ["/app"]);
+        assert_eq!(out.invalid_parameters(), [missing]);
+        put(&ssm, "plain", "p", ParameterType::String).await;
+        let p = ssm.get_parameter().name("arn:aws:ssm:us-east-1:000000000000:parameter/plain").send().await.unwrap();
+        assert_eq!(p.parameter.unwrap().name(), Some("plain"));
     });
 }
 
@@ -305,6 +319,40 @@ async fn get_parameters_by_path() {
         assert_eq!(seen, vec!["/svc/a", "/svc/b", "/svc/nested/c", "/svc/nested/deeper/d", "/svc/s"]);
         let (c, _) = err!(ssm.get_parameters_by_path().path("/svc").next_token("bogus").send());
         assert_eq!(c, "InvalidNextToken");
+    });
+}
+
+#[tokio::test]
+async fn describe_parameters_path_filter_with_several_values() {
+    on_every_backend!(server => {
+        let ssm = server.ssm().await;
+        for name in ["root1", "/root2", "/foo/a", "/foo/b/deep", "/bar/c", "/bar/d/deep"] {
+            put(&ssm, name, "v", ParameterType::String).await;
+        }
+        let described = |option: Option<&'static str>, values: &'static [&'static str]| {
+            let ssm = ssm.clone();
+            async move {
+                let mut f = ParameterStringFilter::builder().key("Path");
+                if let Some(o) = option {
+                    f = f.option(o);
+                }
+                for v in values {
+                    f = f.values(*v);
+                }
+                let out = ssm.describe_parameters().parameter_filters(f.build().unwrap()).send().await.unwrap();
+                let mut names: Vec<String> = out.parameters().iter().map(|p| p.name().unwrap().to_owned()).collect();
+                names.sort();
+                names
+            }
+        };
+        let e = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(described(None, &["/", "/foo"]).await, e(&["/foo/a", "/root2", "root1"]));
+        assert_eq!(described(None, &["/foo", "/"]).await, e(&["/foo/a", "/root2", "root1"]), "order does not matter");
+        assert_eq!(described(Some("OneLevel"), &["/foo", "/bar"]).await, e(&["/bar/c", "/foo/a"]));
+        assert_eq!(
+            described(Some("Recursive"), &["/foo", "/bar"]).await,
+            e(&["/bar/c", "/bar/d/deep", "/foo/a", "/foo/b/deep"])
+        );
     });
 }
 

@@ -82,6 +82,8 @@ pub struct SecretRecord {
     /// When a scheduled deletion becomes final.
     pub purge_after: Option<Timestamp>,
     pub version_seq: i64,
+    /// Whether it has ever carried a tag (AWS then answers `Tags: []` rather than no `Tags`).
+    pub tagged: bool,
 }
 
 impl SecretRecord {
@@ -152,7 +154,7 @@ pub fn binding<'a>(scope: &'a Scope, resource: &'a str, version_id: &'a str) -> 
 
 const RECORD_COLUMNS: &str = "id, name, arn_suffix, description, kms_key_id, secret_type, resource_policy, \
      rotation_enabled, rotation_lambda_arn, rotation_rules, last_rotated_ms, next_rotation_ms, owning_service, \
-     primary_region, created_ms, last_changed_ms, last_accessed_ms, deleted_ms, purge_after_ms, version_seq";
+     primary_region, created_ms, last_changed_ms, last_accessed_ms, deleted_ms, purge_after_ms, version_seq, tagged";
 
 const VERSION_COLUMNS: &str =
     "version_id, seq, value_kind, created_ms, last_accessed_ms, ciphertext, wrapped_key, master_key_id";
@@ -183,6 +185,7 @@ fn record(row: &AnyRow) -> Result<SecretRecord, StoreError> {
         deleted: ts(row, "deleted_ms")?,
         purge_after: ts(row, "purge_after_ms")?,
         version_seq: row.try_get("version_seq")?,
+        tagged: row.try_get::<i64, _>("tagged")? != 0,
     })
 }
 
@@ -641,6 +644,10 @@ impl WriteTx {
         .bind(value)
         .execute(&mut *self.tx)
         .await?;
+        sqlx::query("UPDATE sm_secrets SET tagged = 1 WHERE id = $1 AND tagged = 0")
+            .bind(secret_id)
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 

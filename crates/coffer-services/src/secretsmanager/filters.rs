@@ -1,12 +1,12 @@
 //! ListSecrets / BatchGetSecretValue filters, with the rules AWS documents for `Filter`:
 //!
 //! - `name`, `tag-key`, `tag-value`, `primary-region`, `owning-service`: prefix match,
-//!   case-sensitive.
-//! - `description`: prefix match, not case-sensitive.
-//! - `all`: the value is broken into words; every word must be a prefix of some word of
-//!   some attribute (name, description, tag keys and values, primary region, owning
-//!   service), not case-sensitive. Attribute words split at non-alphanumerics and at
-//!   lower→upper case changes (`myAppDb` → `my`, `app`, `db`).
+//!   case-sensitive (the API reference).
+//! - `description` and `all`: word search, not case-sensitive. The value and each attribute
+//!   (for `all`: the name, description, tag keys and tag values, primary region, owning
+//!   service, each on its own) are broken into [`words`]; every word of the value must be a
+//!   prefix of some word of one attribute (AWS's answers: `s k` finds `BillingService-Key9`,
+//!   `illing` does not; `Ewidgets` finds `ACMEwidgets`, `acme` does not).
 //! - A value starting with `!` negates: it holds when nothing matches the rest.
 //! - The values of one filter are OR'ed; filters (even with the same key) are AND'ed.
 
@@ -120,33 +120,33 @@ pub fn parse(filters: &[Filter]) -> OpResult<Vec<Parsed>> {
     Ok(out)
 }
 
-/// Words of an attribute: split at non-alphanumerics and lower→upper changes, lowercased.
-fn attribute_words(s: &str) -> Vec<String> {
+/// Words as AWS's search sees them, lower-cased: split at every character that is not a
+/// letter or digit, then before an uppercase letter that follows a lowercase one or precedes
+/// one (`BillingService` → `billing`, `service`; `ACMEwidgets` → `acm`, `ewidgets`;
+/// `KeyFTag` → `key`, `f`, `tag`).
+fn words(s: &str) -> Vec<String> {
     let mut words = Vec::new();
-    let mut current = String::new();
-    let mut prev_lower = false;
-    for c in s.chars() {
-        if !c.is_alphanumeric() {
-            if !current.is_empty() {
-                words.push(std::mem::take(&mut current));
+    for part in s.split(|c: char| !c.is_alphanumeric()).filter(|p| !p.is_empty()) {
+        let chars: Vec<char> = part.chars().collect();
+        let mut start = 0;
+        for i in 1..chars.len() {
+            let starts_word = chars[i].is_uppercase()
+                && (chars[i - 1].is_lowercase() || chars.get(i + 1).is_some_and(|next| next.is_lowercase()));
+            if starts_word {
+                words.push(chars[start..i].iter().collect::<String>().to_lowercase());
+                start = i;
             }
-            prev_lower = false;
-            continue;
         }
-        if c.is_uppercase() && prev_lower && !current.is_empty() {
-            words.push(std::mem::take(&mut current));
-        }
-        prev_lower = c.is_lowercase() || c.is_numeric();
-        current.extend(c.to_lowercase());
-    }
-    if !current.is_empty() {
-        words.push(current);
+        words.push(chars[start..].iter().collect::<String>().to_lowercase());
     }
     words
 }
 
-fn value_words(s: &str) -> Vec<String> {
-    s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
+/// Every word of `value` is a prefix of a word of `attribute` (a value without words, such
+/// as `+`, finds nothing).
+fn words_match(value: &[String], attribute: &str) -> bool {
+    let have = words(attribute);
+    !value.is_empty() && value.iter().all(|w| have.iter().any(|h| h.starts_with(w.as_str())))
 }
 
 fn attributes(key: Key, l: &Listed) -> Vec<&str> {
@@ -171,17 +171,9 @@ fn attributes(key: Key, l: &Listed) -> Vec<&str> {
 
 fn hit(key: Key, value: &str, attrs: &[&str]) -> bool {
     match key {
-        Key::Description => {
-            let v = value.to_lowercase();
-            attrs.iter().any(|a| a.to_lowercase().starts_with(&v))
-        }
-        Key::All => {
-            let wanted = value_words(value);
-            if wanted.is_empty() {
-                return false;
-            }
-            let have: Vec<String> = attrs.iter().flat_map(|a| attribute_words(a)).collect();
-            wanted.iter().all(|w| have.iter().any(|h| h.starts_with(w.as_str())))
+        Key::Description | Key::All => {
+            let wanted = words(value);
+            attrs.iter().any(|a| words_match(&wanted, a))
         }
         _ => attrs.iter().any(|a| a.starts_with(value)),
     }
@@ -200,8 +192,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn words() {
-        assert_eq!(attribute_words("myAppDb/prod-EU_main"), ["my", "app", "db", "prod", "eu", "main"]);
-        assert_eq!(value_words("App  prod"), ["app", "prod"]);
+    fn splits_words_as_aws_search_does() {
+        assert_eq!(words("myAppDb/prod-EU_main"), ["my", "app", "db", "prod", "eu", "main"]);
+        assert_eq!(words("BillingService-Key9"), ["billing", "service", "key9"]);
+        assert_eq!(words("ACMEwidgets"), ["acm", "ewidgets"]);
+        assert_eq!(words("KeyFTag"), ["key", "f", "tag"]);
+        assert_eq!(words("a+b=c.d@e f"), ["a", "b", "c", "d", "e", "f"]);
+        assert!(words("+").is_empty());
     }
 }

@@ -494,7 +494,7 @@ pub(crate) fn describe(
         last_accessed_date: record.last_accessed,
         deleted_date: record.deleted,
         next_rotation_date: record.next_rotation.filter(|_| record.rotation_enabled),
-        tags: (!tags.is_empty())
+        tags: (record.tagged || !tags.is_empty())
             .then(|| tags.iter().map(|(k, v)| Tag { key: Some(k.clone()), value: Some(v.clone()) }).collect()),
         version_ids_to_stages,
         secret_versions_to_stages,

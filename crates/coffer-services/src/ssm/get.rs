@@ -88,7 +88,7 @@ impl Ssm {
 
     pub(super) fn parameter(&self, ctx: &RequestContext, r: &Resolved, with_decryption: bool) -> OpResult<Parameter> {
         Ok(Parameter {
-            name: r.name.given().to_owned(),
+            name: r.name.answered(&r.record.display_name).to_owned(),
             param_type: r.version.meta.param_type,
             value: self.wire_value(ctx, &r.record.name, &r.version, with_decryption)?,
             version: r.version.version,

@@ -40,6 +40,15 @@ impl PathScope {
     }
 }
 
+/// The longest prefix of names that every scope's names share.
+fn common_prefix(scopes: &[PathScope]) -> String {
+    let mut prefixes = scopes.iter().map(|s| s.prefix.as_str());
+    let Some(first) = prefixes.next() else { return String::new() };
+    prefixes.fold(first.to_owned(), |common, p| {
+        common.chars().zip(p.chars()).take_while(|(a, b)| a == b).map(|(a, _)| a).collect()
+    })
+}
+
 /// One parsed `ParameterStringFilter`.
 #[derive(Debug)]
 struct Filter {
@@ -328,18 +337,21 @@ impl Ssm {
             Some(t) => Some(pagination::decode(SsmOperation::DescribeParameters, t).ok_or_else(invalid_next_token)?),
             None => None,
         };
-        let path_scope = filters.iter().find(|f| f.key == "Path").map(|f| {
-            let path = validate_path(&f.values[0]).unwrap_or_else(|_| "/".to_owned());
-            PathScope::new(&path, f.option == "Recursive")
+        // A parameter under any of the paths matches; the scan covers what they share.
+        let path_scopes: Option<Vec<PathScope>> = filters.iter().find(|f| f.key == "Path").map(|f| {
+            f.values
+                .iter()
+                .map(|v| PathScope::new(&validate_path(v).unwrap_or_else(|_| "/".to_owned()), f.option == "Recursive"))
+                .collect()
         });
-        let prefix = path_scope.as_ref().map(|p| p.prefix.clone()).unwrap_or_default();
+        let prefix = path_scopes.as_deref().map(common_prefix).unwrap_or_default();
         let needs_tags = filters.iter().any(|f| f.key.starts_with("tag:"));
         let (parameters, next_token) = self
             .scan(ctx, SsmOperation::DescribeParameters, &prefix, after, max, |record, version| {
                 let filters = &filters;
-                let path_scope = &path_scope;
+                let path_scopes = &path_scopes;
                 async move {
-                    if path_scope.as_ref().is_some_and(|p| !p.contains(&record.name)) {
+                    if path_scopes.as_ref().is_some_and(|scopes| !scopes.iter().any(|p| p.contains(&record.name))) {
                         return Ok(None);
                     }
                     if !filters.iter().all(|f| f.matches_simple(&record, &version)) {
