@@ -888,7 +888,15 @@ async fn ssm_parameter_store_bridge() {
             (Some("ValidationException"), Some("WithDecryption flag must be True for retrieving a Secret Manager secret."))
         );
         let e = ssm.get_parameter().name("/aws/reference/secretsmanager/absent").with_decryption(true).send().await.expect_err("missing").into_service_error();
-        assert_eq!(e.code(), Some("ParameterNotFound"));
+        assert_eq!(
+            (e.code(), e.message()),
+            (
+                Some("ParameterNotFound"),
+                Some("An error occurred (ParameterNotFound) when referencing Secrets Manager: Secret /aws/reference/secretsmanager/absent not found.")
+            )
+        );
+        let reply = raw(&server.endpoint, "AmazonSSM.GetParameter", r#"{"Name":"/aws/reference/secretsmanager/absent","WithDecryption":true}"#);
+        assert_eq!(reply.status, 400);
 
         let many = ssm.get_parameters().names(name).names("/aws/reference/secretsmanager/absent").with_decryption(true).send().await.unwrap();
         assert_eq!(many.parameters().len(), 1);

@@ -541,6 +541,59 @@ async fn tags() {
         assert_eq!(list.tag_list().len(), 50, "the refused add changed nothing");
         let (c, _) = err!(ssm.put_parameter().name("badtag").value("v").r#type(ParameterType::String).tags(tag("bad#key", "v")).send());
         assert_eq!(c, "ValidationException");
+
+        // The current model's resource types: Association and CloudConnector are known (not
+        // served here); anything else fails the enum constraint.
+        for known in [ResourceTypeForTagging::Association, ResourceTypeForTagging::CloudConnector] {
+            let (c, _) = err!(ssm.list_tags_for_resource().resource_type(known).resource_id("/t/p").send());
+            assert_eq!(c, "InvalidResourceType");
+        }
+        assert_eq!(
+            err!(ssm.list_tags_for_resource().resource_type(ResourceTypeForTagging::from("Bogus")).resource_id("/t/p").send()),
+            (
+                "ValidationException".to_owned(),
+                "1 validation error detected: Value 'Bogus' at 'resourceType' failed to satisfy constraint: Member must satisfy enum value set: [Document, ManagedInstance, MaintenanceWindow, Parameter, PatchBaseline, OpsItem, OpsMetadata, Automation, Association, CloudConnector]".to_owned()
+            )
+        );
+    });
+}
+
+/// An overwrite cannot move a parameter to or from the aws:ec2:image data type.
+#[tokio::test]
+async fn data_type_aws_ec2_image_is_kept() {
+    on_every_backend!(server => {
+        let ssm = server.ssm().await;
+        let put = |name: &'static str, value: &'static str, data_type: Option<&'static str>, overwrite: bool| {
+            let ssm = ssm.clone();
+            async move {
+                ssm.put_parameter()
+                    .name(name)
+                    .value(value)
+                    .r#type(ParameterType::String)
+                    .set_data_type(data_type.map(str::to_owned))
+                    .overwrite(overwrite)
+                    .send()
+                    .await
+            }
+        };
+        put("/ami", "ami-12345678", Some("aws:ec2:image"), false).await.unwrap();
+        let e = put("/ami", "plain text", Some("text"), true).await.unwrap_err().into_service_error();
+        assert_eq!(
+            code(&e),
+            (
+                "ValidationException".to_owned(),
+                "The data type of an existing parameter can't be changed from aws:ec2:image to text. Delete the parameter and create it again with the new data type.".to_owned()
+            )
+        );
+        put("/txt", "hello", None, false).await.unwrap();
+        let e = put("/txt", "ami-12345678", Some("aws:ec2:image"), true).await.unwrap_err().into_service_error();
+        assert_eq!(code(&e).0, "ValidationException");
+        assert!(code(&e).1.contains("from text to aws:ec2:image"), "{:?}", code(&e));
+        // Without a DataType the overwrite keeps the parameter's own.
+        assert_eq!(put("/ami", "ami-87654321", None, true).await.unwrap().version(), 2);
+        let p = ssm.get_parameter().name("/ami").send().await.unwrap().parameter.unwrap();
+        assert_eq!((p.value(), p.data_type()), (Some("ami-87654321"), Some("aws:ec2:image")));
+        assert_eq!(ssm.get_parameter().name("/txt").send().await.unwrap().parameter.unwrap().version(), 1, "refused writes change nothing");
     });
 }
 

@@ -431,12 +431,12 @@ fn split_selector(reference: &str) -> (&str, Option<&str>) {
     }
 }
 
-pub fn ssm_reference_not_found(secret_id: &str) -> AwsError {
+pub fn ssm_reference_not_found(reference: &str) -> AwsError {
     AwsError::new(
         "ParameterNotFound",
         MessageKey::Lower,
         format!(
-            "An error occurred (ParameterNotFound) when referencing Secrets Manager: Secret {secret_id} not found."
+            "An error occurred (ParameterNotFound) when referencing Secrets Manager: Secret {reference} not found."
         ),
     )
 }

@@ -105,7 +105,7 @@ impl Ssm {
             let parameter = crate::secretsmanager::SecretsManager::new(self.store.clone())
                 .ssm_reference(ctx, &input.name, secret_id, input.with_decryption)
                 .await?
-                .ok_or_else(|| crate::secretsmanager::ssm_reference_not_found(secret_id))?;
+                .ok_or_else(|| crate::secretsmanager::ssm_reference_not_found(&input.name))?;
             return Ok(GetParameterOutput { parameter });
         }
         match self.resolve(ctx, &input.name, SsmOperation::GetParameter.action()).await? {

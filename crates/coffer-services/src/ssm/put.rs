@@ -137,6 +137,18 @@ fn merge_meta(input: &PutParameterInput, previous: Option<&ParameterMeta>) -> Op
     };
     let data_type =
         input.data_type.clone().or_else(|| previous.map(|p| p.data_type.clone())).unwrap_or_else(|| "text".to_owned());
+    // AWS keeps an AMI parameter an AMI parameter: an overwrite cannot move it to or from
+    // aws:ec2:image (user guide, "Parameter data types").
+    if let Some(previous) = previous
+        && previous.data_type != data_type
+        && (previous.data_type == "aws:ec2:image" || data_type == "aws:ec2:image")
+    {
+        return Err(validation(format!(
+            "The data type of an existing parameter can't be changed from {} to {data_type}. Delete the parameter and create it again with the new data type.",
+            previous.data_type
+        ))
+        .into());
+    }
     if data_type == "aws:ec2:image" && param_type != ParameterType::String {
         return Err(validation("Parameters with the aws:ec2:image data type must be of type String.").into());
     }

@@ -12,8 +12,9 @@ use crate::operation::SsmOperation;
 use crate::{RequestContext, RequestFacts, RequestTags, ResourceFacts};
 use coffer_aws::ssm_name::ParameterName;
 
-/// The resource types SSM knows; only `Parameter` is served here.
-const RESOURCE_TYPES: [&str; 8] = [
+/// The resource types SSM knows (`ResourceTypeForTagging` in the current model, in its
+/// order); only `Parameter` is served here.
+const RESOURCE_TYPES: [&str; 10] = [
     "Document",
     "ManagedInstance",
     "MaintenanceWindow",
@@ -22,6 +23,8 @@ const RESOURCE_TYPES: [&str; 8] = [
     "OpsItem",
     "OpsMetadata",
     "Automation",
+    "Association",
+    "CloudConnector",
 ];
 
 fn parameter_name(ctx: &RequestContext, resource_type: &str, resource_id: &str) -> OpResult<ParameterName> {
@@ -29,8 +32,9 @@ fn parameter_name(ctx: &RequestContext, resource_type: &str, resource_id: &str) 
         return Err(constraint(
             resource_type,
             "resourceType",
-            "Member must satisfy enum value set: [Document, ManagedInstance, MaintenanceWindow, Parameter, PatchBaseline, OpsItem, OpsMetadata, Automation]",
-        ).into());
+            &format!("Member must satisfy enum value set: [{}]", RESOURCE_TYPES.join(", ")),
+        )
+        .into());
     }
     if resource_type != "Parameter" {
         return Err(invalid_resource_type().into());
