@@ -558,6 +558,69 @@ async fn tags() {
     });
 }
 
+/// The model's constraints, all reported at once, before any other check.
+#[tokio::test]
+async fn input_constraints_are_reported_together() {
+    on_every_backend!(server => {
+        let ssm = server.ssm().await;
+        let filter = |key: &str, option: Option<&str>, values: Option<Vec<String>>| {
+            ParameterStringFilter::builder().key(key).set_option(option.map(str::to_owned)).set_values(values).build().unwrap()
+        };
+        let described = |f: ParameterStringFilter| {
+            let ssm = ssm.clone();
+            async move { code(&ssm.describe_parameters().parameter_filters(f).send().await.unwrap_err().into_service_error()) }
+        };
+        let one = |m: &str| ("ValidationException".to_owned(), format!("1 validation error detected: {m}"));
+
+        let long_key = format!("tag:{}", "k".repeat(129));
+        assert_eq!(
+            described(filter(&long_key, None, Some(vec!["v".into()]))).await,
+            one(&format!("Value '{long_key}' at 'parameterFilters.1.member.key' failed to satisfy constraint: Member must have length less than or equal to 132"))
+        );
+        // Before the semantic check that values are missing.
+        assert_eq!(
+            described(filter("Name", Some("BeginsWithX"), None)).await,
+            one("Value 'BeginsWithX' at 'parameterFilters.1.member.option' failed to satisfy constraint: Member must have length less than or equal to 10")
+        );
+        let many: Vec<String> = (0..51).map(|i| format!("v{i}")).collect();
+        assert_eq!(
+            described(filter("Name", None, Some(many.clone()))).await,
+            one(&format!("Value '[{}]' at 'parameterFilters.1.member.values' failed to satisfy constraint: Member must have length less than or equal to 50", many.join(", ")))
+        );
+        let long_value = "v".repeat(1025);
+        assert_eq!(
+            described(filter("Name", None, Some(vec![long_value.clone()]))).await,
+            one(&format!("Value '[{long_value}]' at 'parameterFilters.1.member.values' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 1024, Member must have length greater than or equal to 1]"))
+        );
+        assert_eq!(
+            described(filter("Bad", Some("BeginsWithX"), Some(vec!["v".into()]))).await,
+            (
+                "ValidationException".to_owned(),
+                "2 validation errors detected: \
+                 Value 'Bad' at 'parameterFilters.1.member.key' failed to satisfy constraint: Member must satisfy regular expression pattern: tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType; \
+                 Value 'BeginsWithX' at 'parameterFilters.1.member.option' failed to satisfy constraint: Member must have length less than or equal to 10"
+                    .to_owned()
+            )
+        );
+
+        put(&ssm, "/labelled", "v", ParameterType::String).await;
+        let long_label = "l".repeat(101);
+        let e = ssm.label_parameter_version().name("/labelled").labels(&long_label).send().await.unwrap_err().into_service_error();
+        assert_eq!(
+            code(&e),
+            one(&format!("Value '[{long_label}]' at 'labels' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 100, Member must have length greater than or equal to 1]"))
+        );
+        let long_name = format!("/{}", "n".repeat(2048));
+        let e = ssm.get_parameters().names(&long_name).send().await.unwrap_err().into_service_error();
+        assert_eq!(
+            code(&e),
+            one(&format!("Value '[{long_name}]' at 'names' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 2048, Member must have length greater than or equal to 1]"))
+        );
+        let e = ssm.get_parameter_history().name("/labelled").max_results(51).send().await.unwrap_err().into_service_error();
+        assert_eq!(code(&e), one("Value 51 at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 50"));
+    });
+}
+
 /// An overwrite cannot move a parameter to or from the aws:ec2:image data type.
 #[tokio::test]
 async fn data_type_aws_ec2_image_is_kept() {

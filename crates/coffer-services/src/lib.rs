@@ -14,6 +14,7 @@
 
 pub mod audit;
 pub mod authz;
+pub mod constraints;
 pub mod context;
 pub mod error;
 pub mod iam;

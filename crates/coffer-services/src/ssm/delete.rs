@@ -1,8 +1,9 @@
 //! DeleteParameter and DeleteParameters.
 
+use super::Ssm;
 use super::errors::parameter_not_found;
 use super::model::{DeleteParameterInput, DeleteParametersInput, DeleteParametersOutput, Empty};
-use super::{Ssm, check_names};
+use crate::constraints::Constrained as _;
 use crate::error::OpResult;
 use crate::operation::SsmOperation;
 use crate::{RequestContext, RequestFacts};
@@ -21,6 +22,7 @@ impl Ssm {
     }
 
     pub async fn delete_parameter(&self, ctx: &RequestContext, input: DeleteParameterInput) -> OpResult<Empty> {
+        input.check()?;
         let name = ParameterName::parse_name_or_arn(&input.name, &ctx.scope)?;
         if self.delete_one(ctx, &name, SsmOperation::DeleteParameter.action()).await? {
             Ok(Empty {})
@@ -34,8 +36,8 @@ impl Ssm {
         ctx: &RequestContext,
         input: DeleteParametersInput,
     ) -> OpResult<DeleteParametersOutput> {
+        input.check()?;
         let names = input.names.unwrap_or_default();
-        check_names(&names)?;
         let mut parsed = Vec::with_capacity(names.len());
         for raw in &names {
             parsed.push((raw, ParameterName::parse_name_or_arn(raw, &ctx.scope)?));

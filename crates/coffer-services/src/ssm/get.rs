@@ -1,8 +1,9 @@
 //! GetParameter and GetParameters.
 
+use super::Ssm;
 use super::errors::{parameter_not_found, version_not_found};
 use super::model::{GetParameterInput, GetParameterOutput, GetParametersInput, GetParametersOutput, Parameter};
-use super::{Ssm, check_names};
+use crate::constraints::Constrained as _;
 use crate::error::OpResult;
 use crate::operation::SsmOperation;
 use crate::{RequestContext, RequestFacts};
@@ -101,6 +102,7 @@ impl Ssm {
     }
 
     pub async fn get_parameter(&self, ctx: &RequestContext, input: GetParameterInput) -> OpResult<GetParameterOutput> {
+        input.check()?;
         if let Some(secret_id) = input.name.strip_prefix(crate::secretsmanager::SSM_REFERENCE_PREFIX) {
             let parameter = crate::secretsmanager::SecretsManager::new(self.store.clone())
                 .ssm_reference(ctx, &input.name, secret_id, input.with_decryption)
@@ -125,8 +127,8 @@ impl Ssm {
         ctx: &RequestContext,
         input: GetParametersInput,
     ) -> OpResult<GetParametersOutput> {
+        input.check()?;
         let names = input.names.unwrap_or_default();
-        check_names(&names)?;
         let unique: BTreeSet<&str> = names.iter().map(String::as_str).collect();
         // Validate every name before reading any; then read the whole batch at once: one
         // query for the parameters, one for their tags (this sits on every `coffer run`).

@@ -6,8 +6,8 @@ use super::model::{
     ParameterHistory, UnlabelParameterVersionInput, UnlabelParameterVersionOutput,
 };
 use super::{MAX_LABELS_PER_VERSION, Ssm, inline_policies};
+use crate::constraints::Constrained as _;
 use crate::error::OpResult;
-use crate::json::constraint;
 use crate::operation::SsmOperation;
 use crate::{RequestContext, RequestFacts, pagination};
 use coffer_aws::ssm_name::ParameterName;
@@ -24,37 +24,15 @@ fn label_is_valid(label: &str) -> bool {
         && !lower.starts_with("ssm")
 }
 
-fn check_labels(labels: &Option<Vec<String>>) -> OpResult<&[String]> {
-    let labels = labels.as_deref().unwrap_or_default();
-    if labels.is_empty() {
-        return Err(constraint("[]", "labels", "Member must have length greater than or equal to 1").into());
-    }
-    if labels.len() > MAX_LABELS_PER_VERSION {
-        return Err(constraint(
-            format!("[{}]", labels.join(", ")),
-            "labels",
-            "Member must have length less than or equal to 10",
-        )
-        .into());
-    }
-    if let Some(long) = labels.iter().find(|l| l.chars().count() > 100) {
-        return Err(constraint(long, "labels", "Member must have length less than or equal to 100").into());
-    }
-    Ok(labels)
-}
-
 impl Ssm {
     pub async fn get_parameter_history(
         &self,
         ctx: &RequestContext,
         input: GetParameterHistoryInput,
     ) -> OpResult<GetParameterHistoryOutput> {
+        input.check()?;
         let name = ParameterName::parse_name_or_arn(&input.name, &ctx.scope)?;
         let max = input.max_results.unwrap_or(50);
-        if !(1..=50).contains(&max) {
-            let bound = if max < 1 { "greater than or equal to 1" } else { "less than or equal to 50" };
-            return Err(constraint(max, "maxResults", &format!("Member must have value {bound}.")).into());
-        }
         let after = match &input.next_token {
             Some(t) => pagination::decode(SsmOperation::GetParameterHistory, t)
                 .and_then(|v| v.parse::<i64>().ok())
@@ -107,8 +85,9 @@ impl Ssm {
         ctx: &RequestContext,
         input: LabelParameterVersionInput,
     ) -> OpResult<LabelParameterVersionOutput> {
+        input.check()?;
         let name = ParameterName::parse_name_or_arn(&input.name, &ctx.scope)?;
-        let labels = check_labels(&input.labels)?;
+        let labels = input.labels.as_deref().unwrap_or_default();
         let mut tx = self.store.begin().await?;
         let record = self
             .lock_authorized(ctx, &mut tx, &name, SsmOperation::LabelParameterVersion.action(), RequestFacts::default())
@@ -147,11 +126,12 @@ impl Ssm {
         ctx: &RequestContext,
         input: UnlabelParameterVersionInput,
     ) -> OpResult<UnlabelParameterVersionOutput> {
+        input.check()?;
         let name = ParameterName::parse_name_or_arn(&input.name, &ctx.scope)?;
         let version = input.parameter_version.ok_or_else(|| {
             crate::json::validation("1 validation error detected: Value null at 'parameterVersion' failed to satisfy constraint: Member must not be null")
         })?;
-        let labels = check_labels(&input.labels)?;
+        let labels = input.labels.as_deref().unwrap_or_default();
         let mut tx = self.store.begin().await?;
         let record = self
             .lock_authorized(

@@ -6,8 +6,9 @@ use super::model::{
     ParameterMetadata, ParameterStringFilter,
 };
 use super::{Ssm, inline_policies};
+use crate::constraints::Constrained as _;
 use crate::error::OpResult;
-use crate::json::{constraint, validation};
+use crate::json::validation;
 use crate::operation::SsmOperation;
 use crate::{RequestContext, RequestFacts, ResourceFacts, pagination};
 use coffer_aws::ssm_name::{ParameterName, validate_path};
@@ -93,38 +94,12 @@ impl Filter {
     }
 }
 
-fn parse_max(max: Option<i64>, limit: i64) -> OpResult<i64> {
-    let max = max.unwrap_or(limit);
-    if max < 1 {
-        return Err(validation(format!(
-            "1 validation error detected: Value {max} at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 1"
-        )).into());
-    }
-    if max > limit {
-        return Err(validation(format!(
-            "1 validation error detected: Value {max} at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to {limit}"
-        )).into());
-    }
-    Ok(max)
-}
-
 fn parse_filters(raw: &[ParameterStringFilter], by_path: bool) -> OpResult<Vec<Filter>> {
-    static KEY_PATTERN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"^(tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType)$").expect("static regex")
-    });
-    let key_pattern = &*KEY_PATTERN;
     let mut seen: Vec<String> = Vec::new();
     let mut out = Vec::new();
-    for (i, f) in raw.iter().enumerate() {
+    for f in raw {
+        // Length and pattern were checked with the input's constraints.
         let key = f.key.clone().unwrap_or_default();
-        if key.is_empty() || key.chars().count() > 132 || !key_pattern.is_match(&key) {
-            return Err(constraint(
-                &key,
-                &format!("parameterFilters.{}.member.key", i + 1),
-                "Member must satisfy regular expression pattern: tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType",
-            )
-            .into());
-        }
         let allowed_keys: &[&str] =
             if by_path { &["Type", "KeyId", "Label"] } else { &["Name", "Type", "KeyId", "Path", "Tier", "DataType"] };
         if !key.starts_with("tag:") && !allowed_keys.contains(&key.as_str()) || by_path && key.starts_with("tag:") {
@@ -191,32 +166,16 @@ fn parse_filters(raw: &[ParameterStringFilter], by_path: bool) -> OpResult<Vec<F
     Ok(out)
 }
 
-/// Legacy `Filters` (`Name`, `Type`, `KeyId`) as ParameterFilters.
-fn legacy_filters(raw: &[super::model::ParametersFilter]) -> OpResult<Vec<Filter>> {
-    let mut out = Vec::new();
-    for (i, f) in raw.iter().enumerate() {
-        let key = f.key.clone().unwrap_or_default();
-        if !["Name", "Type", "KeyId"].contains(&key.as_str()) {
-            return Err(constraint(
-                &key,
-                &format!("filters.{}.member.key", i + 1),
-                "Member must satisfy enum value set: [Name, Type, KeyId]",
-            )
-            .into());
-        }
-        let values = f.values.clone().unwrap_or_default();
-        if values.is_empty() || values.len() > 50 {
-            return Err(constraint(
-                format!("[{}]", values.join(", ")),
-                &format!("filters.{}.member.values", i + 1),
-                "Member must have length between 1 and 50",
-            )
-            .into());
-        }
-        let option = if key == "Name" { "BeginsWith" } else { "Equals" };
-        out.push(Filter { key, option: option.to_owned(), values });
-    }
-    Ok(out)
+/// Legacy `Filters` (`Name`, `Type`, `KeyId`; checked with the input's constraints) as
+/// ParameterFilters.
+fn legacy_filters(raw: &[super::model::ParametersFilter]) -> Vec<Filter> {
+    raw.iter()
+        .map(|f| {
+            let key = f.key.clone().unwrap_or_default();
+            let option = if key == "Name" { "BeginsWith" } else { "Equals" };
+            Filter { key, option: option.to_owned(), values: f.values.clone().unwrap_or_default() }
+        })
+        .collect()
 }
 
 impl Ssm {
@@ -264,6 +223,7 @@ impl Ssm {
         ctx: &RequestContext,
         input: GetParametersByPathInput,
     ) -> OpResult<GetParametersByPathOutput> {
+        input.check()?;
         let raw_path = input.path.clone().ok_or_else(|| {
             validation("1 validation error detected: Value null at 'path' failed to satisfy constraint: Member must not be null")
         })?;
@@ -272,7 +232,7 @@ impl Ssm {
         let recursive = [("ssm:Recursive", if input.recursive { "true" } else { "false" })];
         let request = ResourceFacts::of_request(RequestFacts::keys(&recursive));
         ctx.authorize_with(SsmOperation::GetParametersByPath.action(), &resource, &request)?;
-        let max = parse_max(input.max_results, 10)?;
+        let max = input.max_results.unwrap_or(10);
         let filters = parse_filters(input.parameter_filters.as_deref().unwrap_or_default(), true)?;
         let after = match &input.next_token {
             Some(t) => Some(pagination::decode(SsmOperation::GetParametersByPath, t).ok_or_else(invalid_next_token)?),
@@ -323,13 +283,14 @@ impl Ssm {
         ctx: &RequestContext,
         input: DescribeParametersInput,
     ) -> OpResult<DescribeParametersOutput> {
+        input.check()?;
         ctx.authorize(SsmOperation::DescribeParameters.action(), "*")?;
         if input.filters.is_some() && input.parameter_filters.is_some() {
             return Err(validation("You can use either Filters or ParameterFilters in a single request.").into());
         }
-        let max = parse_max(input.max_results, 50)?;
+        let max = input.max_results.unwrap_or(50);
         let filters = match (&input.filters, &input.parameter_filters) {
-            (Some(legacy), None) => legacy_filters(legacy)?,
+            (Some(legacy), None) => legacy_filters(legacy),
             (None, Some(f)) => parse_filters(f, false)?,
             _ => Vec::new(),
         };

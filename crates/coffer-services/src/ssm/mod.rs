@@ -1,5 +1,6 @@
 //! AWS Systems Manager Parameter Store (`AmazonSSM.*`).
 
+mod constraints;
 mod delete;
 pub mod errors;
 mod get;
@@ -128,22 +129,6 @@ fn inline_policies(meta: &ParameterMeta) -> Vec<ParameterInlinePolicy> {
             policy_status: "Pending".to_owned(),
         })
         .collect()
-}
-
-/// GetParameters and DeleteParameters take 1..=10 names.
-fn check_names(names: &[String]) -> OpResult<()> {
-    if names.is_empty() {
-        return Err(crate::json::constraint("[]", "names", "Member must have length greater than or equal to 1").into());
-    }
-    if names.len() > 10 {
-        return Err(crate::json::constraint(
-            format!("[{}]", names.join(", ")),
-            "names",
-            "Member must have length less than or equal to 10",
-        )
-        .into());
-    }
-    Ok(())
 }
 
 /// Tag rules shared by PutParameter and AddTagsToResource.

@@ -3,6 +3,7 @@
 use super::errors::already_exists;
 use super::model::{PutParameterInput, PutParameterOutput};
 use super::{DEFAULT_KEY_ID, MAX_TAGS, MAX_VERSIONS, Ssm, validate_tags};
+use crate::constraints::Constrained as _;
 use crate::error::OpResult;
 use crate::json::{constraint, validation};
 use crate::operation::SsmOperation;
@@ -234,6 +235,7 @@ fn check_value(meta: &ParameterMeta, value: &str) -> OpResult<()> {
 
 impl Ssm {
     pub async fn put_parameter(&self, ctx: &RequestContext, input: PutParameterInput) -> OpResult<PutParameterOutput> {
+        input.check()?;
         let name = ParameterName::parse_for_write(&input.name, &ctx.scope)?;
         let arn = name.arn(&ctx.scope);
         let value = input.value.as_ref().ok_or_else(|| {

@@ -6,36 +6,15 @@ use super::model::{
     Tag,
 };
 use super::{MAX_TAGS, Ssm, validate_tags};
+use crate::constraints::Constrained as _;
 use crate::error::OpResult;
 use crate::json::constraint;
 use crate::operation::SsmOperation;
 use crate::{RequestContext, RequestFacts, RequestTags, ResourceFacts};
 use coffer_aws::ssm_name::ParameterName;
 
-/// The resource types SSM knows (`ResourceTypeForTagging` in the current model, in its
-/// order); only `Parameter` is served here.
-const RESOURCE_TYPES: [&str; 10] = [
-    "Document",
-    "ManagedInstance",
-    "MaintenanceWindow",
-    "Parameter",
-    "PatchBaseline",
-    "OpsItem",
-    "OpsMetadata",
-    "Automation",
-    "Association",
-    "CloudConnector",
-];
-
 fn parameter_name(ctx: &RequestContext, resource_type: &str, resource_id: &str) -> OpResult<ParameterName> {
-    if !RESOURCE_TYPES.contains(&resource_type) {
-        return Err(constraint(
-            resource_type,
-            "resourceType",
-            &format!("Member must satisfy enum value set: [{}]", RESOURCE_TYPES.join(", ")),
-        )
-        .into());
-    }
+    // Any other of the model's resource types (the input's constraints allow only those).
     if resource_type != "Parameter" {
         return Err(invalid_resource_type().into());
     }
@@ -44,6 +23,7 @@ fn parameter_name(ctx: &RequestContext, resource_type: &str, resource_id: &str) 
 
 impl Ssm {
     pub async fn add_tags_to_resource(&self, ctx: &RequestContext, input: AddTagsToResourceInput) -> OpResult<Empty> {
+        input.check()?;
         let name = parameter_name(ctx, &input.resource_type, &input.resource_id)?;
         let tags = input.tags.unwrap_or_default();
         if tags.is_empty() {
@@ -83,6 +63,7 @@ impl Ssm {
         ctx: &RequestContext,
         input: RemoveTagsFromResourceInput,
     ) -> OpResult<Empty> {
+        input.check()?;
         let name = parameter_name(ctx, &input.resource_type, &input.resource_id)?;
         let keys = input.tag_keys.unwrap_or_default();
         let mut tx = self.store.begin().await?;
@@ -108,6 +89,7 @@ impl Ssm {
         ctx: &RequestContext,
         input: ListTagsForResourceInput,
     ) -> OpResult<ListTagsForResourceOutput> {
+        input.check()?;
         let name = parameter_name(ctx, &input.resource_type, &input.resource_id)?;
         let arn = name.arn(&ctx.scope);
         let Some(record) = self.store.ssm_parameter(&ctx.scope, name.canonical()).await? else {
