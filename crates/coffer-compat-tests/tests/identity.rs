@@ -343,3 +343,48 @@ async fn expired_sessions_are_refused_as_expired() {
         server.sts().await.get_caller_identity().send().await.unwrap();
     });
 }
+
+/// `/aws/reference/secretsmanager/<id>` is an SSM read first: an explicit `Deny ssm:*` holds
+/// on it, and a denial by Secrets Manager names the secret as called, whether it exists or
+/// not (no suffixed ARN, no hint of existence).
+#[tokio::test]
+async fn ssm_reference_needs_both_services_permissions() {
+    const READER: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+      "Action":["ssm:GetParameter","ssm:GetParameters","secretsmanager:GetSecretValue"],"Resource":"*"}]}"#;
+    const DENY_SSM: &str = r#"{"Version":"2012-10-17","Statement":[
+      {"Effect":"Allow","Action":["ssm:GetParameter","secretsmanager:GetSecretValue"],"Resource":"*"},
+      {"Effect":"Deny","Action":"ssm:*","Resource":"*"}]}"#;
+    const SSM_ONLY: &str =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ssm:GetParameter","Resource":"*"}]}"#;
+    on_every_backend!(server => {
+        let sm = server.secrets_manager().await;
+        sm.create_secret().name("team/db").secret_string("s3cret").send().await.unwrap();
+        let get = |config: aws_config::SdkConfig, name: &'static str| async move {
+            aws_sdk_ssm::Client::new(&config).get_parameter().name(name).with_decryption(true).send().await
+        };
+        let reader = assume_role_with_policy(&server, "reader", READER).await;
+        let out = get(reader, "/aws/reference/secretsmanager/team/db").await.unwrap();
+        assert_eq!(out.parameter().unwrap().value(), Some("s3cret"));
+
+        let denied = assume_role_with_policy(&server, "denied", DENY_SSM).await;
+        let err = get(denied, "/aws/reference/secretsmanager/team/db").await.unwrap_err().into_service_error();
+        assert_eq!(err.code(), Some("AccessDeniedException"));
+        assert_eq!(
+            err.message(),
+            Some("User: arn:aws:sts::000000000000:assumed-role/denied/sweeper is not authorized to perform: ssm:GetParameter on resource: arn:aws:ssm:us-east-1:000000000000:parameter/aws/reference/secretsmanager/team/db with an explicit deny in an identity-based policy")
+        );
+
+        let ssm_only = assume_role_with_policy(&server, "ssm-only", SSM_ONLY).await;
+        let existing = get(ssm_only.clone(), "/aws/reference/secretsmanager/team/db").await.unwrap_err().into_service_error();
+        let missing = get(ssm_only, "/aws/reference/secretsmanager/team/nope").await.unwrap_err().into_service_error();
+        let reason = "because no identity-based policy allows the secretsmanager:GetSecretValue action";
+        assert_eq!(
+            existing.message().unwrap(),
+            format!("User: arn:aws:sts::000000000000:assumed-role/ssm-only/sweeper is not authorized to perform: secretsmanager:GetSecretValue on resource: team/db {reason}")
+        );
+        assert_eq!(
+            missing.message().unwrap(),
+            format!("User: arn:aws:sts::000000000000:assumed-role/ssm-only/sweeper is not authorized to perform: secretsmanager:GetSecretValue on resource: team/nope {reason}")
+        );
+    });
+}

@@ -335,9 +335,14 @@ impl SecretsManager {
     /// `SourceResult` is the secret's DescribeSecret output as JSON, `ARN` is the secret's
     /// ARN and `LastModifiedDate` its `LastChangedDate`. A `:<VersionId>` or
     /// `:<VersionStage>` suffix selects another version. A binary secret's value is base64.
+    ///
+    /// Two authorizations, as AWS makes them: `ssm_action` (GetParameter or GetParameters) on
+    /// the reference parameter's ARN, then `secretsmanager:GetSecretValue` on the secret. A
+    /// denial of the second names the secret as the caller did, whether it exists or not.
     pub async fn ssm_reference(
         &self,
         ctx: &RequestContext,
+        ssm_action: &str,
         requested_name: &str,
         secret_id: &str,
         with_decryption: bool,
@@ -349,13 +354,15 @@ impl SecretsManager {
             .into());
         }
         let (id, selector) = split_selector(secret_id);
+        ctx.authorize(ssm_action, &ctx.scope.arn("ssm", &format!("parameter{SSM_REFERENCE_PREFIX}{id}")))?;
         if SecretId::parse(id).is_err() {
             return Ok(None);
         }
         let (record, tags) = match self.lookup(ctx, id).await? {
             Lookup::Found(record, tags) => (*record, tags),
             Lookup::Missing { arn } => {
-                ctx.authorize(SecretsManagerOperation::GetSecretValue.action(), &arn)?;
+                ctx.authorize(SecretsManagerOperation::GetSecretValue.action(), &arn)
+                    .map_err(|e| named_as_called(id)(e.into()))?;
                 return Ok(None);
             }
         };
@@ -371,7 +378,8 @@ impl SecretsManager {
             tags.as_deref(),
             RequestFacts::keys(&keys),
         )
-        .await?;
+        .await
+        .map_err(named_as_called(id))?;
         if record.is_deleted() {
             return Ok(None);
         }

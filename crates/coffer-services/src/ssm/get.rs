@@ -105,7 +105,7 @@ impl Ssm {
         input.check()?;
         if let Some(secret_id) = input.name.strip_prefix(crate::secretsmanager::SSM_REFERENCE_PREFIX) {
             let parameter = crate::secretsmanager::SecretsManager::new(self.store.clone())
-                .ssm_reference(ctx, &input.name, secret_id, input.with_decryption)
+                .ssm_reference(ctx, SsmOperation::GetParameter.action(), &input.name, secret_id, input.with_decryption)
                 .await?
                 .ok_or_else(|| crate::secretsmanager::ssm_reference_not_found(&input.name))?;
             return Ok(GetParameterOutput { parameter });
@@ -154,7 +154,13 @@ impl Ssm {
         for reference in unique {
             if let Some(secret_id) = reference.strip_prefix(crate::secretsmanager::SSM_REFERENCE_PREFIX) {
                 match crate::secretsmanager::SecretsManager::new(self.store.clone())
-                    .ssm_reference(ctx, reference, secret_id, input.with_decryption)
+                    .ssm_reference(
+                        ctx,
+                        SsmOperation::GetParameters.action(),
+                        reference,
+                        secret_id,
+                        input.with_decryption,
+                    )
                     .await?
                 {
                     Some(p) => parameters.push(p),
