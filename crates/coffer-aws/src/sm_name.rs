@@ -45,7 +45,7 @@ pub enum SecretId {
     /// A plain name.
     Name(String),
     /// An ARN; `resource` is what follows `secret:`, with or without the 6-character suffix.
-    Arn { region: String, account: String, resource: String },
+    Arn { partition: String, region: String, account: String, resource: String },
 }
 
 impl SecretId {
@@ -58,6 +58,7 @@ impl SecretId {
                 && resource.chars().all(is_name_char)
             {
                 return Ok(Self::Arn {
+                    partition: arn.partition.to_owned(),
                     region: arn.region.to_owned(),
                     account: arn.account.to_owned(),
                     resource: resource.to_owned(),

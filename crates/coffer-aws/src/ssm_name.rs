@@ -26,6 +26,8 @@ pub struct ParameterName {
     /// Named by ARN: the ARN drops a single-level name's leading slash, so the answer names
     /// the parameter as it is stored instead.
     by_arn: bool,
+    /// An ARN of another partition, account or region: never a parameter of this scope.
+    foreign_arn: Option<String>,
 }
 
 /// What a read may ask for: a name plus an optional `:version` or `:label` selector.
@@ -52,7 +54,7 @@ fn validation(message: impl Into<String>) -> AwsError {
 impl ParameterName {
     /// Validates a name for reading (no reserved-prefix rule: `/aws/...` names are readable).
     pub fn parse(input: &str, scope: &Scope) -> Result<Self, AwsError> {
-        let given = input.trim();
+        let given = input;
         if given.is_empty() {
             return Err(validation(
                 "1 validation error detected: Value '' at 'name' failed to satisfy constraint: Member must have length greater than or equal to 1",
@@ -82,7 +84,7 @@ impl ParameterName {
             return Err(validation(INVALID_NAME));
         }
         let canonical = if hierarchical { given.to_owned() } else { given.trim_start_matches('/').to_owned() };
-        let name = Self { canonical, given: given.to_owned(), by_arn: false };
+        let name = Self { canonical, given: given.to_owned(), by_arn: false, foreign_arn: None };
         let with_prefix = name.arn(scope).len();
         if with_prefix > MAX_NAME_WITH_ARN_PREFIX {
             return Err(validation(format!(
@@ -116,12 +118,17 @@ impl ParameterName {
 
     /// Accepts a name or a parameter ARN of this account and region (reads take both).
     pub fn parse_name_or_arn(input: &str, scope: &Scope) -> Result<Self, AwsError> {
-        let input = input.trim();
         match strip_arn_prefix(input, scope) {
-            Some(name) => {
+            Some((name, local)) => {
                 let mut parsed = Self::parse(&name, scope)?;
                 parsed.given = parsed.canonical.clone();
                 parsed.by_arn = true;
+                if !local {
+                    // No local name has a colon: lookups find nothing, as AWS finds nothing
+                    // there, and authorization sees the ARN the caller named.
+                    parsed.canonical = input.to_owned();
+                    parsed.foreign_arn = Some(input.to_owned());
+                }
                 Ok(parsed)
             }
             None => Self::parse(input, scope),
@@ -131,7 +138,6 @@ impl ParameterName {
     /// Splits an optional `:version`/`:label` selector off a read request. `Ok(None)` means the
     /// reference can never name a parameter (more than one `:`), which reads report as "not found".
     pub fn parse_with_selector(input: &str, scope: &Scope) -> Result<Option<(Self, Option<Selector>)>, AwsError> {
-        let input = input.trim();
         let (base, selector) = if let Some(rest) = input.strip_prefix("arn:") {
             // The ARN itself has colons; a selector can only follow the resource part.
             match rest.rsplit_once("parameter/") {
@@ -179,19 +185,25 @@ impl ParameterName {
 
     /// `arn:<partition>:ssm:<region>:<account>:parameter/<name without leading slash>`
     pub fn arn(&self, scope: &Scope) -> String {
+        if let Some(arn) = &self.foreign_arn {
+            return arn.clone();
+        }
         scope.arn("ssm", &format!("parameter/{}", self.canonical.trim_start_matches('/')))
     }
 }
 
 /// The parameter name inside an SSM parameter ARN, if `input` is one. The name of a
 /// hierarchical parameter gets its leading `/` back.
-fn strip_arn_prefix(input: &str, _scope: &Scope) -> Option<String> {
+/// The parameter name an SSM parameter ARN holds, and whether the ARN is of `scope`.
+fn strip_arn_prefix(input: &str, scope: &Scope) -> Option<(String, bool)> {
     let arn = crate::arn::Arn::parse(input).ok()?;
     if arn.service != "ssm" {
         return None;
     }
     let name = arn.resource.strip_prefix("parameter/")?;
-    Some(if name.contains('/') { format!("/{name}") } else { name.to_owned() })
+    let name = if name.contains('/') { format!("/{name}") } else { name.to_owned() };
+    let local = arn.partition == scope.partition() && arn.region == scope.region && arn.account == scope.account;
+    Some((name, local))
 }
 
 /// Validates a path for `GetParametersByPath` (`/`, `/a`, `/a/b/`).

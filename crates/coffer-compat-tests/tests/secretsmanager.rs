@@ -482,6 +482,26 @@ async fn tags_merge_and_untag() {
     });
 }
 
+/// A secret ARN of another account, region or partition never reads the local secret.
+#[tokio::test]
+async fn foreign_arns_name_no_local_secret() {
+    on_every_backend!(server => {
+        let sm = server.secrets_manager().await;
+        let (arn, _) = create(&sm, "local", "v").await;
+        assert!(arn.starts_with("arn:aws:secretsmanager:us-east-1:000000000000:secret:local-"));
+        let suffix = &arn[arn.len() - 6..];
+        for foreign in [
+            format!("arn:aws:secretsmanager:us-east-1:111122223333:secret:local-{suffix}"),
+            format!("arn:aws:secretsmanager:eu-west-1:000000000000:secret:local-{suffix}"),
+            format!("arn:aws-cn:secretsmanager:us-east-1:000000000000:secret:local-{suffix}"),
+        ] {
+            let e = sm.get_secret_value().secret_id(&foreign).send().await.unwrap_err().into_service_error();
+            assert_eq!(e.code(), Some("ResourceNotFoundException"), "{foreign}");
+        }
+        assert_eq!(value(&sm, &arn).await, "v");
+    });
+}
+
 /// `Tags` in DescribeSecret: absent for a secret never tagged, `[]` once every tag is removed.
 #[tokio::test]
 async fn describe_secret_tags_after_removal() {

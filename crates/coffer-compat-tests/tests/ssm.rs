@@ -674,6 +674,21 @@ async fn region_scoping_and_partitions() {
         put(&china, "regional", "cn", ParameterType::String).await;
         let p = china.get_parameter().name("regional").send().await.unwrap().parameter.unwrap();
         assert_eq!(p.arn(), Some("arn:aws-cn:ssm:cn-north-1:000000000000:parameter/regional"));
+
+        // An ARN of another account, region or partition never reads the local parameter;
+        // names are taken as given, not trimmed.
+        for foreign in [
+            "arn:aws:ssm:us-east-1:111122223333:parameter/regional",
+            "arn:aws:ssm:eu-west-1:000000000000:parameter/regional",
+            "arn:aws-cn:ssm:us-east-1:000000000000:parameter/regional",
+        ] {
+            let e = east.get_parameter().name(foreign).send().await.unwrap_err().into_service_error();
+            assert_eq!(code(&e).0, "ParameterNotFound", "{foreign}");
+            let out = east.get_parameters().names(foreign).send().await.unwrap();
+            assert_eq!(out.invalid_parameters(), [foreign]);
+        }
+        let (c, _) = err!(east.get_parameter().name(" regional ").send());
+        assert_eq!(c, "ValidationException");
     });
 }
 

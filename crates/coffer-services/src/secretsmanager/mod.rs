@@ -170,8 +170,8 @@ impl SecretsManager {
                 let arn = scope.arn(coffer_store::secrets::SERVICE, &format!("secret:{name}"));
                 (name, None, arn)
             }
-            SecretId::Arn { region, account, resource } => {
-                if region != scope.region || account != scope.account {
+            SecretId::Arn { partition, region, account, resource } => {
+                if partition != scope.partition() || region != scope.region || account != scope.account {
                     return Ok((Lookup::Missing { arn: secret_id.to_owned() }, None));
                 }
                 if ends_like_suffix(&resource) {
