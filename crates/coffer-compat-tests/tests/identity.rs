@@ -388,3 +388,59 @@ async fn ssm_reference_needs_both_services_permissions() {
         );
     });
 }
+
+/// AssumeRole as AWS documents it: the trust policy's `sts:ExternalId` condition holds
+/// against the request's ExternalId, and a session policy (`Policy`) limits the session to
+/// what both it and the role's policies allow.
+#[tokio::test]
+async fn external_id_and_session_policies() {
+    const TRUST_WITH_EXTERNAL_ID: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+      "Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"sts:AssumeRole",
+      "Condition":{"StringEquals":{"sts:ExternalId":"partner-7"}}}]}"#;
+    const BROAD: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+      "Action":["ssm:GetParameter","secretsmanager:GetSecretValue"],"Resource":"*"}]}"#;
+    const ONLY_ALLOWED: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ssm:GetParameter",
+      "Resource":"arn:aws:ssm:us-east-1:000000000000:parameter/allowed/*"}]}"#;
+    on_every_backend!(server => {
+        let (ssm, sm, iam, sts) = (server.ssm().await, server.secrets_manager().await, server.iam().await, server.sts().await);
+        for name in ["/allowed/a", "/other/b"] {
+            ssm.put_parameter().name(name).value("v").r#type(ParameterType::String).send().await.unwrap();
+        }
+        sm.create_secret().name("s").secret_string("v").send().await.unwrap();
+        let role = iam.create_role().role_name("partner").assume_role_policy_document(TRUST_WITH_EXTERNAL_ID).send().await.unwrap();
+        let role_arn = role.role().unwrap().arn().to_owned();
+        iam.put_role_policy().role_name("partner").policy_name("broad").policy_document(BROAD).send().await.unwrap();
+
+        let denied = "User: arn:aws:iam::000000000000:root is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::000000000000:role/partner";
+        for external_id in [None, Some("partner-8")] {
+            let e = sts.assume_role().role_arn(&role_arn).role_session_name("s1").set_external_id(external_id.map(str::to_owned)).send().await.unwrap_err().into_service_error();
+            assert_eq!((e.code(), e.message()), (Some("AccessDenied"), Some(denied)), "{external_id:?}");
+        }
+        let out = sts.assume_role().role_arn(&role_arn).role_session_name("s1").external_id("partner-7").send().await.unwrap();
+        assert!(out.credentials().is_some());
+
+        let session = sts.assume_role().role_arn(&role_arn).role_session_name("limited").external_id("partner-7").policy(ONLY_ALLOWED).send().await.unwrap();
+        let creds = session.credentials().unwrap();
+        let config = server
+            .sdk_config_with(Credentials::new(creds.access_key_id(), creds.secret_access_key(), Some(creds.session_token().to_owned()), None, "session"))
+            .await;
+        let limited_ssm = aws_sdk_ssm::Client::new(&config);
+        assert_eq!(limited_ssm.get_parameter().name("/allowed/a").send().await.unwrap().parameter().unwrap().value(), Some("v"));
+        let e = limited_ssm.get_parameter().name("/other/b").send().await.unwrap_err().into_service_error();
+        assert_eq!(
+            (e.code(), e.message()),
+            (
+                Some("AccessDeniedException"),
+                Some("User: arn:aws:sts::000000000000:assumed-role/partner/limited is not authorized to perform: ssm:GetParameter on resource: arn:aws:ssm:us-east-1:000000000000:parameter/other/b because no session policy allows the ssm:GetParameter action")
+            )
+        );
+        let e = aws_sdk_secretsmanager::Client::new(&config).get_secret_value().secret_id("s").send().await.unwrap_err().into_service_error();
+        assert_eq!(e.code(), Some("AccessDeniedException"));
+
+        let e = sts.assume_role().role_arn(&role_arn).role_session_name("bad").external_id("partner-7").policy("{not json").send().await.unwrap_err().into_service_error();
+        assert_eq!((e.code(), e.message()), (Some("MalformedPolicyDocument"), Some("Syntax errors in policy.")));
+        let managed = aws_sdk_sts::types::PolicyDescriptorType::builder().arn("arn:aws:iam::aws:policy/ReadOnlyAccess").build();
+        let e = sts.assume_role().role_arn(&role_arn).role_session_name("bad").external_id("partner-7").policy_arns(managed).send().await.unwrap_err().into_service_error();
+        assert_eq!(e.code(), Some("ValidationError"));
+    });
+}

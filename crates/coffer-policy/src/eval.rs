@@ -116,6 +116,9 @@ pub enum DenialReason {
     NoIdentityAllow,
     ExplicitIdentityDeny,
     ExplicitResourceDeny,
+    /// The identity policies allow it, the session policy does not.
+    NoSessionAllow,
+    ExplicitSessionDeny,
     /// Nothing said beyond "not authorized" (STS AssumeRole).
     Unstated,
 }
@@ -146,6 +149,8 @@ impl fmt::Display for Denial {
             DenialReason::NoIdentityAllow => write!(f, " because no identity-based policy allows the {action} action"),
             DenialReason::ExplicitIdentityDeny => f.write_str(" with an explicit deny in an identity-based policy"),
             DenialReason::ExplicitResourceDeny => f.write_str(" with an explicit deny in a resource-based policy"),
+            DenialReason::NoSessionAllow => write!(f, " because no session policy allows the {action} action"),
+            DenialReason::ExplicitSessionDeny => f.write_str(" with an explicit deny in a session policy"),
             DenialReason::Unstated => Ok(()),
         }
     }

@@ -46,7 +46,8 @@ impl Caller {
 
     fn from_record(record: AccessKeyRecord) -> Self {
         Self {
-            identity: Identity::new(Principal::from_access_key(&record), &record.policies, record.tags),
+            identity: Identity::new(Principal::from_access_key(&record), &record.policies, record.tags)
+                .with_session_policy(record.session_policy.as_deref()),
             access_key_id: record.access_key_id,
             account: record.account,
             secret: record.secret_access_key,

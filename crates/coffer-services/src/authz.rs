@@ -14,18 +14,39 @@ use std::sync::{Arc, LazyLock, Mutex};
 pub struct Identity {
     pub principal: Principal,
     policies: Arc<Vec<Policy>>,
+    /// An STS session's session policy: it limits what `policies` allow.
+    session_policy: Option<Arc<Policy>>,
     tags: Arc<Vec<(String, String)>>,
 }
 
 impl Identity {
     /// The account root: allowed everything.
     pub fn root() -> Self {
-        Self { principal: Principal::Root, policies: Arc::default(), tags: Arc::default() }
+        Self { principal: Principal::Root, policies: Arc::default(), session_policy: None, tags: Arc::default() }
     }
 
     /// `principal` with its stored inline policies `(name, document)` and its tags.
     pub fn new(principal: Principal, stored_policies: &[(String, String)], tags: Vec<(String, String)>) -> Self {
-        Self { principal, policies: Arc::new(identity_policies(stored_policies)), tags: Arc::new(tags) }
+        Self {
+            principal,
+            policies: Arc::new(identity_policies(stored_policies)),
+            session_policy: None,
+            tags: Arc::new(tags),
+        }
+    }
+
+    /// Limits an STS session to what its session policy allows too. A stored session policy
+    /// that no longer parses allows nothing.
+    pub fn with_session_policy(mut self, document: Option<&str>) -> Self {
+        self.session_policy = document.map(|d| {
+            Arc::new(Policy::parse(d, policy::PolicyKind::Identity).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "unparsable session policy: the session may do nothing");
+                const DENY_ALL: &str =
+                    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#;
+                Policy::parse(DENY_ALL, policy::PolicyKind::Identity).expect("static policy")
+            }))
+        });
+        self
     }
 
     /// The context of one request this identity makes in `scope`, from `source_ip` (`None`
@@ -35,7 +56,9 @@ impl Identity {
         if self.principal == Principal::Root {
             return ctx;
         }
-        let authorizer = PolicyAuthorizer::new(&ctx.principal_arn, self.policies.clone(), self.tags.clone(), source_ip);
+        let mut authorizer =
+            PolicyAuthorizer::new(&ctx.principal_arn, self.policies.clone(), self.tags.clone(), source_ip);
+        authorizer.session = self.session_policy.clone();
         ctx.with_authorizer(Arc::new(authorizer))
     }
 }
@@ -44,6 +67,7 @@ impl Identity {
 #[derive(Debug)]
 pub struct PolicyAuthorizer {
     identity: Arc<Vec<Policy>>,
+    session: Option<Arc<Policy>>,
     principal: policy::Principal,
     principal_tags: Arc<Vec<(String, String)>>,
     source_ip: Option<IpAddr>,
@@ -57,7 +81,7 @@ impl PolicyAuthorizer {
         principal_tags: Arc<Vec<(String, String)>>,
         source_ip: Option<IpAddr>,
     ) -> Self {
-        Self { identity, principal: policy::Principal::aws(principal_arn), principal_tags, source_ip }
+        Self { identity, session: None, principal: policy::Principal::aws(principal_arn), principal_tags, source_ip }
     }
 }
 
@@ -82,7 +106,20 @@ impl Authorizer for PolicyAuthorizer {
         let resource_policy = facts.resource_policy.and_then(parsed_resource_policy);
         let evaluation = evaluate(&self.identity, resource_policy.as_deref(), &request);
         if evaluation.is_allowed() {
-            return Ok(());
+            let Some(session) = &self.session else { return Ok(()) };
+            // The session may do what both its role's policies and its session policy allow.
+            let limited = evaluate(std::slice::from_ref(session.as_ref()), None, &request);
+            if limited.is_allowed() {
+                return Ok(());
+            }
+            tracing::info!(action, resource, decision = %limited, "access denied by the session policy");
+            let reason = if limited.decision == policy::Decision::ExplicitDeny {
+                policy::DenialReason::ExplicitSessionDeny
+            } else {
+                policy::DenialReason::NoSessionAllow
+            };
+            let principal = self.principal.arn().unwrap_or("").to_owned();
+            return Err(Denial { principal, action: action.to_owned(), resource: resource.to_owned(), reason });
         }
         tracing::info!(action, resource, decision = %evaluation, "access denied");
         Err(evaluation

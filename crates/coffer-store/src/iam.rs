@@ -113,6 +113,8 @@ pub struct NewAccessKey<'a> {
     pub session_token_hash: Option<&'a str>,
     /// Temporary credentials only: the RoleSessionName.
     pub session_name: Option<&'a str>,
+    /// Temporary credentials only: the session policy (AssumeRole `Policy`).
+    pub session_policy: Option<&'a str>,
 }
 
 /// The principal an access key belongs to, as the request verifier needs it.
@@ -145,6 +147,8 @@ pub struct AccessKeyRecord {
     pub session_token_hash: Option<String>,
     /// Temporary credentials only.
     pub session_name: Option<String>,
+    /// Temporary credentials only: the session policy, which limits the principal's policies.
+    pub session_policy: Option<String>,
     /// The principal's inline policies, `(name, document)`, sorted by name.
     pub policies: Vec<(String, String)>,
     /// The principal's tags, `(key, value)`, sorted by key.
@@ -348,7 +352,7 @@ impl Store {
     pub async fn access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>, StoreError> {
         let row = sqlx::query(
             "SELECT k.access_key_id, k.account, k.principal_id, k.status, k.created_ms, k.expires_ms, \
-             k.session_token_hash, k.session_name, k.ciphertext, k.wrapped_key, k.master_key_id, \
+             k.session_token_hash, k.session_name, k.session_policy, k.ciphertext, k.wrapped_key, k.master_key_id, \
              p.kind, p.name, p.path, p.arn, p.unique_id \
              FROM iam_access_keys k LEFT JOIN iam_principals p ON p.id = k.principal_id \
              WHERE k.access_key_id = $1",
@@ -393,6 +397,7 @@ impl Store {
             expires: row.try_get::<Option<i64>, _>("expires_ms")?.map(Timestamp),
             session_token_hash: row.try_get("session_token_hash")?,
             session_name: row.try_get("session_name")?,
+            session_policy: row.try_get("session_policy")?,
             policies,
             tags,
         }))
@@ -524,8 +529,8 @@ impl WriteTx {
             self.seal(key.secret_access_key.expose_secret().as_bytes(), &binding(key.account, key.access_key_id))?;
         sqlx::query(
             "INSERT INTO iam_access_keys (access_key_id, account, principal_id, status, created_ms, expires_ms, \
-             session_token_hash, session_name, ciphertext, wrapped_key, master_key_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             session_token_hash, session_name, session_policy, ciphertext, wrapped_key, master_key_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(key.access_key_id)
         .bind(key.account)
@@ -535,6 +540,7 @@ impl WriteTx {
         .bind(key.expires.map(Timestamp::millis))
         .bind(key.session_token_hash)
         .bind(key.session_name)
+        .bind(key.session_policy)
         .bind(sealed.ciphertext)
         .bind(sealed.wrapped_key)
         .bind(sealed.master_key_id)

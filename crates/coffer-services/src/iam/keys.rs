@@ -85,6 +85,7 @@ impl Iam {
         let secret_access_key = generate_secret_access_key();
         let created = Timestamp::now();
         tx.iam_insert_access_key(&NewAccessKey {
+            session_policy: None,
             account: &ctx.scope.account,
             access_key_id: &access_key_id,
             principal_id: owner.principal_id(),

@@ -5,7 +5,7 @@
 //! signed for. Operations on an existing user or role read it first, to authorize against
 //! its real ARN (which carries its path), then lock and change it in one transaction.
 
-mod errors;
+pub(crate) mod errors;
 mod keys;
 pub mod model;
 mod policies;

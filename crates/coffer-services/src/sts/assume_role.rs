@@ -20,15 +20,20 @@ pub const CHAINED_MAX_DURATION: i64 = 3600;
 /// Expired session keys are kept this long (so their use is answered `ExpiredToken`), then
 /// purged as new sessions are made.
 const EXPIRED_SESSION_RETENTION_MS: i64 = 86_400_000;
+/// AssumeRole's `Policy` (the model's length limit).
+const MAX_SESSION_POLICY: usize = 2048;
 
 #[derive(Clone, Debug, Default)]
 pub struct AssumeRoleInput {
     pub role_arn: String,
     pub role_session_name: String,
     pub duration_seconds: Option<i64>,
-    /// Session policies are refused (not silently ignored, which would hand out broader
-    /// credentials than the caller asked for).
+    /// Offered to the trust policy as `sts:ExternalId`.
+    pub external_id: Option<String>,
+    /// The inline session policy: the session may do only what it and the role allow.
     pub policy: Option<String>,
+    /// Managed session policies are refused (Coffer has no managed policies; ignoring them
+    /// would hand out broader credentials than the caller asked for).
     pub policy_arns: Vec<String>,
     /// Session tags are accepted and ignored: the session carries the role's tags only.
     pub tags: Vec<(String, String)>,
@@ -40,6 +45,7 @@ impl AssumeRoleInput {
             role_arn: p.required("RoleArn")?.to_owned(),
             role_session_name: p.required("RoleSessionName")?.to_owned(),
             duration_seconds: p.integer("DurationSeconds")?,
+            external_id: p.optional("ExternalId").map(str::to_owned),
             policy: p.optional("Policy").map(str::to_owned),
             policy_arns: p.structs("PolicyArns").into_iter().filter_map(|mut m| m.remove("arn")).collect(),
             tags: p.tags("Tags"),
@@ -122,9 +128,36 @@ fn validate(input: &AssumeRoleInput) -> OpResult<i64> {
             constraint(duration, "durationSeconds", "Member must have value less than or equal to 43200").into()
         );
     }
-    if input.policy.is_some() || !input.policy_arns.is_empty() {
+    if let Some(id) = &input.external_id {
+        let len = id.chars().count();
+        if len < 2 {
+            return Err(constraint(id, "externalId", "Member must have length greater than or equal to 2").into());
+        }
+        if len > 1224 {
+            return Err(constraint(id, "externalId", "Member must have length less than or equal to 1224").into());
+        }
+        if !id.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c)) {
+            return Err(constraint(
+                id,
+                "externalId",
+                "Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*",
+            )
+            .into());
+        }
+    }
+    if let Some(policy) = &input.policy {
+        let len = policy.chars().count();
+        if len < 1 || len > MAX_SESSION_POLICY {
+            let bound = if len < 1 { "greater than or equal to 1" } else { "less than or equal to 2048" };
+            return Err(constraint(policy, "policy", &format!("Member must have length {bound}")).into());
+        }
+        if coffer_policy::Policy::parse(policy, coffer_policy::PolicyKind::Identity).is_err() {
+            return Err(crate::iam::errors::policy_syntax().into());
+        }
+    }
+    if !input.policy_arns.is_empty() {
         return Err(validation(
-            "Session policies (Policy, PolicyArns) are not supported by this server; assume the role without them.",
+            "Managed session policies (PolicyArns) are not supported: Coffer has no managed policies. Pass the session policy inline with Policy.",
         )
         .into());
     }
@@ -171,7 +204,7 @@ impl Sts {
         let tags = if ctx.needs_resource_facts() { self.store.iam_tags(role.id).await? } else { Vec::new() };
         let facts = ResourceFacts { tags: &tags, ..ResourceFacts::default() };
         ctx.authorize_with(StsOperation::AssumeRole.action(), &input.role_arn, &facts).map_err(identity_denied)?;
-        if !super::trust::admits(role.trust_policy.as_deref().unwrap_or(""), caller) {
+        if !super::trust::admits(role.trust_policy.as_deref().unwrap_or(""), caller, input.external_id.as_deref()) {
             return Err(denied().into());
         }
         let max = role.max_session_seconds.unwrap_or(DEFAULT_DURATION);
@@ -213,6 +246,7 @@ impl Sts {
             expires: Some(expiration),
             session_token_hash: Some(&session_token_hash(session_token.expose_secret())),
             session_name: Some(&input.role_session_name),
+            session_policy: input.policy.as_deref(),
         })
         .await?;
         tx.commit().await?;
