@@ -998,8 +998,8 @@ async fn sts_assume_role_and_caller_identity() {
             .await
             .unwrap_err()
             .code,
-            "ValidationError",
-            "session policies are refused, not ignored"
+            "MalformedPolicyDocument",
+            "a session policy is checked, not ignored"
         );
         env.iam_ok(&[
             ("Action", "CreateRole"),
