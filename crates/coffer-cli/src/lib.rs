@@ -5,6 +5,7 @@
 mod agent;
 mod app;
 mod audit;
+mod backup;
 mod completions;
 mod config;
 mod connect;
@@ -66,6 +67,11 @@ enum Command {
     /// Take an environment's secrets out (dotenv, json, yaml, tfvars, ECS secrets, manifest),
     /// or copy parameters and secrets into AWS (`export aws`).
     Export(transfer::ExportCommand),
+    /// A consistent copy of the embedded store, while `coffer serve` keeps serving (values
+    /// stay sealed: keep the master key separately).
+    Backup(backup::BackupArgs),
+    /// Restore a `coffer backup` file into an empty data directory (its master key first).
+    Restore(backup::RestoreArgs),
     /// The audit trail: list records, verify the hash chain.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -151,6 +157,8 @@ pub fn main() -> ExitCode {
             Command::Manifest(cmd) => deliver::manifest::run(cmd).await,
             Command::Import(cmd) => transfer::run_import(cmd).await,
             Command::Export(cmd) => transfer::run_export(cmd).await,
+            Command::Backup(args) => backup::backup(args).await,
+            Command::Restore(args) => backup::restore(args).await,
             Command::Audit(cmd) => audit::run(cmd).await,
             Command::Agent(args) => agent::run(args).await,
             Command::Completions(args) => completions::run(&args, Cli::command()),

@@ -154,6 +154,11 @@ impl Keyring {
         &self.active
     }
 
+    /// Whether this keyring can open what master key `id` sealed.
+    pub fn holds(&self, id: &str) -> bool {
+        self.all.contains_key(id)
+    }
+
     fn key(&self, id: &str) -> Result<&MasterKey, CryptoError> {
         self.all.get(id).map(AsRef::as_ref).ok_or_else(|| CryptoError::UnknownMasterKey(id.to_owned()))
     }

@@ -226,6 +226,19 @@ impl Store {
         Ok(())
     }
 
+    /// Writes a consistent snapshot of the embedded database into `dest`, an empty file the
+    /// caller created (with the mode it wants), while others go on reading and writing
+    /// (`VACUUM INTO` reads one snapshot). Values stay sealed under the master key. `None`
+    /// on PostgreSQL, which has its own tools (pg_dump).
+    pub async fn backup_into(&self, dest: &std::path::Path) -> Result<Option<()>, StoreError> {
+        if self.inner.backend != Backend::Sqlite {
+            return Ok(None);
+        }
+        let dest = dest.to_str().ok_or_else(|| StoreError::Corrupt("the backup path is not UTF-8".to_owned()))?;
+        sqlx::query("VACUUM INTO $1").bind(dest).execute(self.reader()).await?;
+        Ok(Some(()))
+    }
+
     /// Re-wraps every data key that the keyring's active key did not seal. Returns how many
     /// were re-wrapped. Value ciphertexts are not touched.
     pub async fn rewrap_all(&self) -> Result<u64, StoreError> {

@@ -147,7 +147,7 @@ fn validate(input: &AssumeRoleInput) -> OpResult<i64> {
     }
     if let Some(policy) = &input.policy {
         let len = policy.chars().count();
-        if len < 1 || len > MAX_SESSION_POLICY {
+        if !(1..=MAX_SESSION_POLICY).contains(&len) {
             let bound = if len < 1 { "greater than or equal to 1" } else { "less than or equal to 2048" };
             return Err(constraint(policy, "policy", &format!("Member must have length {bound}")).into());
         }
