@@ -32,6 +32,23 @@ pub struct ServeArgs {
     /// always go to the store's hash-chained audit table.
     #[arg(long, env = "COFFER_AUDIT_LOG")]
     audit_log: Option<PathBuf>,
+
+    /// Seconds a client has to send a request's header (the first, and each next one on a
+    /// kept-alive connection); then the connection is closed.
+    #[arg(long, env = "COFFER_HEADER_TIMEOUT", default_value_t = 10, value_name = "SECS", help_heading = "Limits")]
+    header_timeout: u64,
+
+    /// Seconds a client has to send a request's body (408 after).
+    #[arg(long, env = "COFFER_BODY_TIMEOUT", default_value_t = 30, value_name = "SECS", help_heading = "Limits")]
+    body_timeout: u64,
+
+    /// Connections served at once; more are answered 503 and closed.
+    #[arg(long, env = "COFFER_MAX_CONNECTIONS", default_value_t = 4096, value_name = "N", help_heading = "Limits")]
+    max_connections: usize,
+
+    /// Requests per second one access key may make (ThrottlingException beyond) [default: no limit]
+    #[arg(long, env = "COFFER_RATE_LIMIT", value_name = "PER_SEC", help_heading = "Limits")]
+    rate_limit: Option<u32>,
 }
 
 fn audit_lines(path: Option<&PathBuf>) -> anyhow::Result<AuditLines> {
@@ -85,7 +102,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // The one line on stdout: scripts and tests wait for it to learn the address.
     println!("listening on {addr}");
     let auditor = Auditor::start(store.clone(), audit_lines(args.audit_log.as_ref())?);
-    let config = ServerConfig { account_id: args.account_id, default_region: args.default_region };
+    let limits = coffer_server::Limits {
+        header_read_timeout: std::time::Duration::from_secs(args.header_timeout.max(1)),
+        body_timeout: std::time::Duration::from_secs(args.body_timeout.max(1)),
+        max_connections: args.max_connections.max(1),
+        rate_per_key: args.rate_limit.filter(|r| *r > 0),
+    };
+    let config = ServerConfig { account_id: args.account_id, default_region: args.default_region, limits };
     coffer_server::serve(listener, store, config, &root, auditor, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

@@ -295,3 +295,97 @@ fn the_server_dumps_no_core() {
     let core = limits.lines().find(|l| l.starts_with("Max core file size")).unwrap();
     assert_eq!(core.split_whitespace().nth(4), Some("0"), "{core}");
 }
+
+fn address(endpoint: &str) -> String {
+    endpoint.trim_start_matches("http://").to_owned()
+}
+
+/// Reads until the server closes the connection (or `within` passes): what it sent, and
+/// whether it closed.
+fn read_until_closed(stream: &mut TcpStream, within: Duration) -> (Vec<u8>, bool) {
+    use std::io::Read as _;
+    stream.set_read_timeout(Some(within)).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return (got, true),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                return (got, false);
+            }
+            Err(_) => return (got, true),
+        }
+    }
+}
+
+/// 2,000 clients that each send half a request header are cut off by the header timeout,
+/// while a normal client keeps being served the whole time.
+#[test]
+fn half_sent_request_headers_are_cut_off_while_others_are_served() {
+    let server = common::Server::start_with(common::Backend::Sqlite, &[("COFFER_HEADER_TIMEOUT", "2")]);
+    let addr = address(&server.endpoint);
+    let mut slow: Vec<TcpStream> = (0..2000)
+        .map(|_| {
+            let mut s = TcpStream::connect(&addr).unwrap();
+            s.write_all(b"POST / HTTP/1.1\r\nHost: coffer\r\nX-Amz-Target: AmazonSSM.GetPar").unwrap();
+            s
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    for _ in 0..5 {
+        let r = signed_json(&server.endpoint, "AmazonSSM.DescribeParameters", "{}");
+        assert_eq!(r.status, 200, "served while 2,000 half-sent requests are held");
+    }
+    assert!(started.elapsed() < Duration::from_secs(2), "served before the timeout freed anything");
+    for s in &mut slow {
+        let (_, closed) = read_until_closed(s, Duration::from_secs(10));
+        assert!(closed, "a half-sent request still held after the header timeout");
+    }
+    assert_eq!(signed_json(&server.endpoint, "AmazonSSM.DescribeParameters", "{}").status, 200);
+}
+
+/// Connections past the limit are answered 503 and closed at once; freed slots serve again.
+#[test]
+fn connections_over_the_limit_are_answered_503() {
+    let server = common::Server::start_with(common::Backend::Sqlite, &[("COFFER_MAX_CONNECTIONS", "4")]);
+    let addr = address(&server.endpoint);
+    let held: Vec<TcpStream> = (0..4).map(|_| TcpStream::connect(&addr).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut extra = TcpStream::connect(&addr).unwrap();
+    let (reply, closed) = read_until_closed(&mut extra, Duration::from_secs(5));
+    let reply = String::from_utf8_lossy(&reply);
+    assert!(reply.starts_with("HTTP/1.1 503 Service Unavailable\r\n"), "{reply}");
+    assert!(closed);
+    drop(held);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(signed_json(&server.endpoint, "AmazonSSM.DescribeParameters", "{}").status, 200);
+}
+
+/// A body that does not arrive in time is answered 408.
+#[test]
+fn slow_bodies_time_out() {
+    let server = common::Server::start_with(common::Backend::Sqlite, &[("COFFER_BODY_TIMEOUT", "1")]);
+    let mut s = TcpStream::connect(address(&server.endpoint)).unwrap();
+    s.write_all(b"POST / HTTP/1.1\r\nHost: coffer\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: AmazonSSM.GetParameter\r\nContent-Length: 100\r\n\r\n{\"Name\":").unwrap();
+    let (reply, _) = read_until_closed(&mut s, Duration::from_secs(5));
+    let reply = String::from_utf8_lossy(&reply);
+    assert!(reply.starts_with("HTTP/1.1 408 "), "{reply}");
+    assert!(reply.contains("RequestTimeoutException"), "{reply}");
+}
+
+/// With a rate per access key, the request past it is refused as AWS refuses it, and the
+/// key is served again once its bucket refills.
+#[test]
+fn a_rate_per_access_key_answers_throttling() {
+    let server = common::Server::start_with(common::Backend::Sqlite, &[("COFFER_RATE_LIMIT", "3")]);
+    let statuses: Vec<u16> =
+        (0..3).map(|_| signed_json(&server.endpoint, "AmazonSSM.DescribeParameters", "{}").status).collect();
+    assert_eq!(statuses, [200, 200, 200]);
+    let r = signed_json(&server.endpoint, "AmazonSSM.DescribeParameters", "{}");
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["__type"], "ThrottlingException");
+    assert_eq!(r.json()["message"], "Rate exceeded");
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(signed_json(&server.endpoint, "AmazonSSM.DescribeParameters", "{}").status, 200);
+}

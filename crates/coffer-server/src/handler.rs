@@ -159,9 +159,20 @@ pub async fn handle(
 ) -> Response {
     let started = Instant::now();
     let request_id = uuid::Uuid::new_v4().to_string();
-    let body = match axum::body::to_bytes(body, crate::MAX_BODY_BYTES).await {
-        Ok(bytes) => bytes,
+    let read =
+        tokio::time::timeout(state.config.limits.body_timeout, axum::body::to_bytes(body, crate::MAX_BODY_BYTES));
+    let body = match read.await {
+        Ok(Ok(bytes)) => bytes,
         Err(_) => {
+            let err = AwsError::new(
+                "RequestTimeoutException",
+                MessageKey::Upper,
+                "Your socket connection to the server was not read from or written to within the timeout period.",
+            )
+            .with_status(408);
+            return respond(Protocol::Json, None, &request_id, Err(err));
+        }
+        Ok(Err(_)) => {
             let err = AwsError::new(
                 "RequestEntityTooLargeException",
                 MessageKey::Upper,
@@ -200,20 +211,22 @@ pub async fn handle(
             }
             Ok(verified) => {
                 let ctx = context(&verified, &request_id, peer);
+                let throttled =
+                    state.throttle.as_ref().is_some_and(|t| !t.allow(ctx.access_key_id.as_deref().unwrap_or_default()));
                 match target.service.operation(&target.operation) {
-                    None => {
-                        let err = not_implemented(&target, &body);
+                    Some(op) if !throttled => {
+                        let call = Invocation::new(ctx, op);
+                        let result = state.services.call(op, call.ctx(), &body).await;
+                        call.finish(&origin, result)
+                    }
+                    _ => {
+                        let err = if throttled { throttling(target.protocol) } else { not_implemented(&target, &body) };
                         let caller = invoke::Caller {
                             principal_arn: Some(ctx.principal_arn.clone()),
                             access_key_id: ctx.access_key_id.clone(),
                         };
                         let event = rejected(caller, &ctx.scope.account, &ctx.scope.region, &err);
                         (Err(err), event)
-                    }
-                    Some(op) => {
-                        let call = Invocation::new(ctx, op);
-                        let result = state.services.call(op, call.ctx(), &body).await;
-                        call.finish(&origin, result)
                     }
                 }
             }
@@ -231,6 +244,15 @@ pub async fn handle(
     );
     state.auditor.record(event);
     respond(target.protocol, Some(target.service), &request_id, result)
+}
+
+/// AWS's answer to a caller over its request rate.
+fn throttling(protocol: Protocol) -> AwsError {
+    let code = match protocol {
+        Protocol::Json => "ThrottlingException",
+        Protocol::Query => "Throttling",
+    };
+    AwsError::new(code, MessageKey::Lower, "Rate exceeded")
 }
 
 /// The protocol's answer for an operation the service does not implement.

@@ -4,7 +4,11 @@
 
 mod auth;
 mod handler;
+mod listen;
 pub mod sigv4;
+mod throttle;
+
+pub use listen::Limits;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -13,7 +17,6 @@ use coffer_services::audit::Auditor;
 use coffer_store::Store;
 use coffer_store::credentials::RootCredentials;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
@@ -25,6 +28,7 @@ pub struct ServerConfig {
     pub account_id: String,
     /// Region recorded for requests that fail before a credential scope is known.
     pub default_region: String,
+    pub limits: Limits,
 }
 
 pub(crate) struct AppState {
@@ -33,11 +37,13 @@ pub(crate) struct AppState {
     pub config: ServerConfig,
     pub auth: auth::Authenticator,
     pub auditor: Auditor,
+    pub throttle: Option<throttle::Throttle>,
 }
 
 pub fn router(store: Store, config: ServerConfig, root: &RootCredentials, auditor: Auditor) -> Router {
     let auth = auth::Authenticator::new(store.clone(), root, &config.account_id);
-    let state = Arc::new(AppState { services: Services::new(store.clone()), store, config, auth, auditor });
+    let throttle = config.limits.rate_per_key.map(throttle::Throttle::new);
+    let state = Arc::new(AppState { services: Services::new(store.clone()), store, config, auth, auditor, throttle });
     Router::new().route("/", post(handler::handle)).route("/health", get(handler::health)).with_state(state)
 }
 
@@ -51,10 +57,9 @@ pub async fn serve(
     auditor: Auditor,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let limits = config.limits.clone();
     let app = router(store.clone(), config, root, auditor.clone());
-    let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let result = listen::serve(listener, app, &limits, shutdown).await;
     auditor.flush_and_stop().await;
     store.close().await;
     result
