@@ -389,3 +389,16 @@ fn a_rate_per_access_key_answers_throttling() {
     std::thread::sleep(Duration::from_millis(1100));
     assert_eq!(signed_json(&server.endpoint, "AmazonSSM.DescribeParameters", "{}").status, 200);
 }
+
+/// A kept-alive connection that sends no next request is closed after the header timeout.
+#[test]
+fn idle_keep_alive_connections_are_closed() {
+    let server = common::Server::start_with(common::Backend::Sqlite, &[("COFFER_HEADER_TIMEOUT", "1")]);
+    let mut s = TcpStream::connect(address(&server.endpoint)).unwrap();
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: coffer\r\n\r\n").unwrap();
+    let started = std::time::Instant::now();
+    let (reply, closed) = read_until_closed(&mut s, Duration::from_secs(5));
+    assert!(String::from_utf8_lossy(&reply).starts_with("HTTP/1.1 200 OK\r\n"));
+    assert!(closed, "the idle connection was kept open");
+    assert!(started.elapsed() < Duration::from_secs(4));
+}
