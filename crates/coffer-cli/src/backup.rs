@@ -44,12 +44,7 @@ pub async fn backup(args: BackupArgs) -> anyhow::Result<()> {
     let key_id = keyring.active().id().to_owned();
     // Shares the directory with running servers, never with a key rotation.
     let _lock = lock_data_dir(&dir, LockMode::Shared)?;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&args.to)
-        .with_context(|| format!("cannot create {}", args.to.display()))?;
+    create_private(&args.to)?;
     let store = args.store.open(keyring, Concurrency::Command).await?;
     let expected = std::fs::metadata(&source).map(|m| m.len()).unwrap_or(0);
     let copied = with_progress(&args.to, expected, store.backup_into(&args.to)).await;
@@ -145,15 +140,20 @@ pub async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Copies `from` to a new file `to` created 0600, synced before returning.
-fn copy_private(from: &Path, to: &Path) -> anyhow::Result<()> {
-    let mut source = std::fs::File::open(from).with_context(|| format!("cannot open {}", from.display()))?;
-    let mut dest = std::fs::OpenOptions::new()
+/// A new file, mode 0600; an existing one is an error (never overwritten).
+fn create_private(path: &Path) -> anyhow::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(to)
-        .with_context(|| format!("cannot create {}", to.display()))?;
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))
+}
+
+/// Copies `from` to a new file `to` created 0600, synced before returning.
+fn copy_private(from: &Path, to: &Path) -> anyhow::Result<()> {
+    let mut source = std::fs::File::open(from).with_context(|| format!("cannot open {}", from.display()))?;
+    let mut dest = create_private(to)?;
     std::io::copy(&mut source, &mut dest).with_context(|| format!("cannot copy {}", from.display()))?;
     dest.sync_all().with_context(|| format!("cannot sync {}", to.display()))
 }

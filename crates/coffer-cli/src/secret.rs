@@ -712,8 +712,9 @@ async fn ls(backend: &dyn Backend, app: Option<String>, env: Option<String>, jso
     Ok(())
 }
 
-fn resolve_app(app: Option<String>) -> anyhow::Result<String> {
-    app.or_else(workspace::app_name).context(
+/// `--app`, else the workspace's application.
+pub(crate) fn resolve_app(app: Option<String>) -> anyhow::Result<String> {
+    app.filter(|a| !a.is_empty()).or_else(workspace::app_name).context(
         "no application given: pass --app, or run inside a workspace (copilot/.workspace) created by `coffer app init`",
     )
 }

@@ -13,7 +13,7 @@ mod write;
 
 use crate::connect::{ConnectArgs, Connection};
 use crate::copilot::{self, Store};
-use crate::{ui, workspace};
+use crate::ui;
 use anyhow::{Context as _, anyhow, bail};
 use clap::{Args, Subcommand};
 use coffer_aws::partition_for_region;
@@ -356,14 +356,8 @@ fn without_empty(path: &Path, entries: Vec<FlatEntry>) -> Vec<FlatEntry> {
         .collect()
 }
 
-fn app_or_workspace(app: Option<String>) -> anyhow::Result<String> {
-    app.filter(|a| !a.is_empty()).or_else(workspace::app_name).ok_or_else(|| {
-        anyhow!("no application given: pass --app, or run inside a workspace (copilot/.workspace) created by `coffer app init`")
-    })
-}
-
 async fn import_dotenv(backend: &dyn Backend, args: DotenvArgs) -> anyhow::Result<()> {
-    let app = app_or_workspace(args.app)?;
+    let app = crate::secret::resolve_app(args.app)?;
     crate::secret::check_environment(&Store::new(backend), backend, &app, &args.env).await?;
     let entries = without_empty(&args.file, read_flat_file(&args.file, args.format)?);
     let prefix = match args.prefix {
@@ -412,7 +406,7 @@ fn secure_string(name: String, value: SecretString, tags: Vec<coffer_client::Tag
 }
 
 async fn export_file(backend: &dyn Backend, args: ExportFileArgs) -> anyhow::Result<()> {
-    let app = app_or_workspace(args.app)?;
+    let app = crate::secret::resolve_app(args.app)?;
     let (Some(env), Some(format)) = (args.env, args.format) else {
         bail!("pass --env and --format (or use `coffer export aws`)");
     };
