@@ -48,8 +48,11 @@ impl StoreArgs {
     }
 
     pub async fn open(&self, keyring: Keyring, concurrency: Concurrency) -> anyhow::Result<Store> {
-        let options = StoreOptions { database_url: self.database_url.clone(), data_dir: self.data_dir()?, concurrency };
-        Store::open(&options, keyring).await.context("cannot open the store")
+        Store::open(&self.options(concurrency)?, keyring).await.context("cannot open the store")
+    }
+
+    pub fn options(&self, concurrency: Concurrency) -> anyhow::Result<StoreOptions> {
+        Ok(StoreOptions { database_url: self.database_url.clone(), data_dir: self.data_dir()?, concurrency })
     }
 }
 

@@ -6,10 +6,12 @@ use clap::Args;
 use coffer_server::ServerConfig;
 use coffer_services::audit::{AuditLines, Auditor};
 use coffer_store::credentials::load_or_create_root_credentials;
+use coffer_store::{Keyring, Store};
 use secrecy::SecretString;
 use std::net::SocketAddr;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
@@ -46,6 +48,10 @@ pub struct ServeArgs {
     #[arg(long, env = "COFFER_MAX_CONNECTIONS", default_value_t = 4096, value_name = "N", help_heading = "Limits")]
     max_connections: usize,
 
+    /// Seconds to keep retrying (with backoff) a database that cannot be reached at start-up.
+    #[arg(long, env = "COFFER_DB_CONNECT_TIMEOUT", default_value_t = 30, value_name = "SECS")]
+    db_connect_timeout: u64,
+
     /// Requests per second one access key may make (ThrottlingException beyond) [default: no limit]
     #[arg(long, env = "COFFER_RATE_LIMIT", value_name = "PER_SEC", help_heading = "Limits")]
     rate_limit: Option<u32>,
@@ -80,6 +86,29 @@ pub(crate) async fn shutdown_signal() {
     tracing::info!("shutting down: finishing in-flight requests");
 }
 
+/// Opens the store, retrying with backoff while the database cannot be reached (a server
+/// started before its PostgreSQL), for at most `patience`. Messages never show the URL: it
+/// may hold a password.
+async fn open_with_retries(store: &StoreArgs, keyring: Keyring, patience: Duration) -> anyhow::Result<Store> {
+    let options = store.options(coffer_store::Concurrency::Server)?;
+    let started = Instant::now();
+    let mut delay = Duration::from_millis(250);
+    loop {
+        match Store::open(&options, keyring.clone()).await {
+            Ok(store) => return Ok(store),
+            Err(e) if e.is_unreachable() && started.elapsed() + delay < patience => {
+                tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "the database cannot be reached; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(e) if e.is_unreachable() => {
+                anyhow::bail!("the database could not be reached within {} s: {e}", patience.as_secs())
+            }
+            Err(e) => return Err(anyhow::Error::new(e).context("cannot open the store")),
+        }
+    }
+}
+
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if args.account_id.len() != 12 || !args.account_id.bytes().all(|b| b.is_ascii_digit()) {
         anyhow::bail!("COFFER_ACCOUNT_ID must be 12 digits, got {:?}", args.account_id);
@@ -93,7 +122,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         std::env::var("COFFER_ROOT_ACCESS_KEY_ID").ok().filter(|v| !v.is_empty()),
         std::env::var("COFFER_ROOT_SECRET_ACCESS_KEY").ok().filter(|v| !v.is_empty()).map(SecretString::from),
     )?;
-    let store = args.store.open(keyring, coffer_store::Concurrency::Server).await?;
+    let store = open_with_retries(&args.store, keyring, Duration::from_secs(args.db_connect_timeout)).await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -103,8 +132,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     println!("listening on {addr}");
     let auditor = Auditor::start(store.clone(), audit_lines(args.audit_log.as_ref())?);
     let limits = coffer_server::Limits {
-        header_read_timeout: std::time::Duration::from_secs(args.header_timeout.max(1)),
-        body_timeout: std::time::Duration::from_secs(args.body_timeout.max(1)),
+        header_read_timeout: Duration::from_secs(args.header_timeout.max(1)),
+        body_timeout: Duration::from_secs(args.body_timeout.max(1)),
         max_connections: args.max_connections.max(1),
         rate_per_key: args.rate_limit.filter(|r| *r > 0),
     };

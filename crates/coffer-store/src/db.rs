@@ -103,6 +103,9 @@ impl Store {
         let mut sqlite_file = None;
         let (write, read, backend) = match options.database_url.as_deref() {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                // An unreachable server fails here at once (the pool would retry until its
+                // acquire timeout), so a caller can retry with its own backoff.
+                sqlx::Connection::close(<sqlx::AnyConnection as sqlx::Connection>::connect(url).await?).await?;
                 let pool = AnyPoolOptions::new()
                     .max_connections(options.concurrency.postgres_connections())
                     .acquire_timeout(Duration::from_secs(30))

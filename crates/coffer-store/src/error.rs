@@ -17,6 +17,11 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether the database could not be reached (refused, reset, timed out): worth retrying.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut))
+    }
+
     /// Whether the error is a unique-constraint violation (a concurrent create won).
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation())

@@ -63,6 +63,25 @@ impl Server {
         Self { child, endpoint, backend, data_dir, pg }
     }
 
+    /// Another node on this server's PostgreSQL database: the same master key, its own data
+    /// directory and port.
+    pub fn another_node(&self) -> Self {
+        let pg = self.pg.as_ref().expect("nodes share a PostgreSQL database");
+        let data_dir =
+            tempfile::Builder::new().permissions(std::fs::Permissions::from_mode(0o700)).tempdir().expect("tempdir");
+        let key = data_dir.path().join("master.key");
+        std::fs::copy(self.data_dir.path().join("master.key"), &key).expect("copy the master key");
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod the master key");
+        let (child, endpoint) = spawn(data_dir.path(), Some(pg), &[]);
+        Self { child, endpoint, backend: Backend::Postgres, data_dir, pg: None }
+    }
+
+    /// `kill -9`: no shutdown, no flush.
+    pub fn kill_hard(&mut self) {
+        let _ = Command::new("kill").args(["-KILL", &self.child.id().to_string()]).status();
+        let _ = self.child.wait();
+    }
+
     /// Stops the server (SIGTERM) and starts another on the same data, on a new port.
     pub fn restart(&mut self) {
         self.stop();
