@@ -19,6 +19,11 @@ pub struct ServeArgs {
     #[arg(long, env = "COFFER_LISTEN", default_value = "127.0.0.1:4583")]
     listen: SocketAddr,
 
+    /// Serve plain HTTP on an address other hosts can reach (values cross the network in
+    /// clear text): only behind a TLS-terminating proxy or on a trusted network.
+    #[arg(long, env = "COFFER_INSECURE_HTTP")]
+    insecure_http: bool,
+
     #[command(flatten)]
     store: StoreArgs,
 
@@ -112,6 +117,12 @@ async fn open_with_retries(store: &StoreArgs, keyring: Keyring, patience: Durati
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if args.account_id.len() != 12 || !args.account_id.bytes().all(|b| b.is_ascii_digit()) {
         anyhow::bail!("COFFER_ACCOUNT_ID must be 12 digits, got {:?}", args.account_id);
+    }
+    if !args.listen.ip().is_loopback() && !args.insecure_http {
+        anyhow::bail!(
+            "refusing to serve plain HTTP on {}: other hosts could reach it, and every secret value and signed request would cross the network in clear text. Listen on 127.0.0.1, or pass --insecure-http (COFFER_INSECURE_HTTP=true) behind a TLS-terminating proxy",
+            args.listen
+        );
     }
     let _no_core = crate::harden::no_core_dumps();
     let (keyring, _) = args.store.keyring()?;

@@ -402,3 +402,39 @@ fn idle_keep_alive_connections_are_closed() {
     assert!(closed, "the idle connection was kept open");
     assert!(started.elapsed() < Duration::from_secs(4));
 }
+
+/// Plain HTTP on an address other hosts can reach is refused unless asked for explicitly.
+#[test]
+fn plain_http_on_a_reachable_address_needs_insecure_http() {
+    let data_dir = tempfile::Builder::new()
+        .permissions(<std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o700))
+        .tempdir()
+        .unwrap();
+    let out = std::process::Command::new(common::coffer_bin())
+        .args(["serve", "--listen", "0.0.0.0:0"])
+        .env("COFFER_DATA_DIR", data_dir.path())
+        .env_remove("COFFER_INSECURE_HTTP")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: refusing to serve plain HTTP on 0.0.0.0:0: other hosts could reach it, and every secret value and signed request would cross the network in clear text."),
+        "{stderr}"
+    );
+    assert!(!data_dir.path().join("coffer.db").exists(), "refused before opening anything");
+
+    let mut cmd = std::process::Command::new(common::coffer_bin());
+    cmd.args(["serve", "--listen", "0.0.0.0:0", "--insecure-http"])
+        .env("COFFER_DATA_DIR", data_dir.path())
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    let (mut child, endpoint) = coffer_test_support::start_serve(cmd, "stderr (discarded)");
+    let port = endpoint.rsplit(':').next().unwrap();
+    let r = request(&format!("http://127.0.0.1:{port}"), "GET", "/health", &[], b"");
+    assert_eq!(r.status, 200);
+    let _ = child.kill();
+    let _ = child.wait();
+}
