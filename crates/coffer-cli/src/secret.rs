@@ -598,9 +598,7 @@ fn read_env_file(path: &Path, envs: &[String]) -> anyhow::Result<BTreeMap<String
     let entries = crate::transfer::read_flat_file(path, crate::transfer::InputFormat::Dotenv)?;
     let mut out = BTreeMap::new();
     for entry in entries {
-        copilot::validate_secret_name(&entry.key).map_err(|e| {
-            anyhow!("{}: {} is not a valid secret name: {e}", crate::transfer::entry_location(path, &entry), entry.key)
-        })?;
+        crate::transfer::check_secret_name(path, &entry)?;
         // Blank values skip the environment, as a blank answer to the prompt does.
         if entry.value.expose_secret().is_empty() {
             continue;

@@ -17,14 +17,18 @@ fn not_written(endpoint: &str, name: &str) {
     assert_eq!(r.json()["__type"], "ParameterNotFound", "nothing was written");
 }
 
-/// A signed request with raw body bytes (which need not be UTF-8).
-fn signed_bytes(endpoint: &str, target: &str, body: &[u8]) -> Reply {
-    let headers = Signer::root("ssm").sign(
+/// The headers of a JSON request to `target`, signed as the root for `service`.
+fn signed_headers(endpoint: &str, service: &str, target: &str, body: &[u8]) -> Vec<(String, String)> {
+    Signer::root(service).sign(
         endpoint,
         &[("content-type", "application/x-amz-json-1.1"), ("x-amz-target", target)],
         body,
-    );
-    request(endpoint, "POST", "/", &headers, body)
+    )
+}
+
+/// A signed request with raw body bytes (which need not be UTF-8).
+fn signed_bytes(endpoint: &str, target: &str, body: &[u8]) -> Reply {
+    request(endpoint, "POST", "/", &signed_headers(endpoint, "ssm", target, body), body)
 }
 
 #[test]
@@ -86,11 +90,7 @@ fn a_body_shorter_than_its_content_length_times_out() {
     let server = common::Server::start_with(common::Backend::Sqlite, &[("COFFER_BODY_TIMEOUT", "1")]);
     let ep = &server.endpoint;
     let body = br#"{"Name": "short", "Value": "v", "Type": "String"}"#;
-    let headers = Signer::root("ssm").sign(
-        ep,
-        &[("content-type", "application/x-amz-json-1.1"), ("x-amz-target", "AmazonSSM.PutParameter")],
-        body,
-    );
+    let headers = signed_headers(ep, "ssm", "AmazonSSM.PutParameter", body);
     let mut s = TcpStream::connect(ep.trim_start_matches("http://")).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut head = format!(
@@ -117,11 +117,7 @@ fn a_target_of_another_service_is_refused() {
     signed_json(ep, "secretsmanager.CreateSecret", r#"{"Name": "s", "SecretString": "v"}"#);
     // Signed for SSM, addressed to Secrets Manager.
     let body = br#"{"SecretId": "s"}"#;
-    let headers = Signer::root("ssm").sign(
-        ep,
-        &[("content-type", "application/x-amz-json-1.1"), ("x-amz-target", "secretsmanager.GetSecretValue")],
-        body,
-    );
+    let headers = signed_headers(ep, "ssm", "secretsmanager.GetSecretValue", body);
     let r = request(ep, "POST", "/", &headers, body);
     assert_eq!(r.status, 400, "{}", r.body);
     assert_eq!(r.json()["__type"], "InvalidSignatureException");

@@ -32,17 +32,6 @@ pub struct Limits {
     pub rate_per_key: Option<u32>,
 }
 
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            header_read_timeout: Duration::from_secs(10),
-            body_timeout: Duration::from_secs(30),
-            max_connections: 4096,
-            rate_per_key: None,
-        }
-    }
-}
-
 const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\ncontent-length: 40\r\nconnection: close\r\n\r\nToo many connections; try again shortly\n";
 
 /// Serves `app` on `listener` until `shutdown` resolves, then waits for the connections in

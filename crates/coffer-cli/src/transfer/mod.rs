@@ -330,8 +330,14 @@ pub fn read_flat_file(path: &Path, format: InputFormat) -> anyhow::Result<Vec<Fl
     Ok(last.into_values().collect())
 }
 
+/// That a file's key can name a secret (`secret init`'s rule), or an error naming where it is.
+pub fn check_secret_name(path: &Path, entry: &FlatEntry) -> anyhow::Result<()> {
+    copilot::validate_secret_name(&entry.key)
+        .map_err(|e| anyhow!("{}: {} is not a valid secret name: {e}", entry_location(path, entry), entry.key))
+}
+
 /// `FILE:LINE` (or `FILE`) for messages about one entry.
-pub fn entry_location(path: &Path, entry: &FlatEntry) -> String {
+fn entry_location(path: &Path, entry: &FlatEntry) -> String {
     match entry.line {
         Some(line) => format!("{}:{line}", path.display()),
         None => path.display().to_string(),
@@ -367,9 +373,7 @@ async fn import_dotenv(backend: &dyn Backend, args: DotenvArgs) -> anyhow::Resul
     };
     let mut out = Vec::new();
     for entry in entries {
-        copilot::validate_secret_name(&entry.key).map_err(|e| {
-            anyhow!("{}: {} is not a valid secret name: {e}", entry_location(&args.file, &entry), entry.key)
-        })?;
+        check_secret_name(&args.file, &entry)?;
         out.push(Entry::Parameter(secure_string(
             format!("{prefix}{}", entry.key),
             entry.value,

@@ -199,8 +199,8 @@ async fn put_other_versions(dest: &dyn Backend, s: &SecretEntry, dry_run: bool) 
 }
 
 /// Moves each staging label of the source's versions onto the destination's version of the
-/// same id, `AWSCURRENT` first (moving it moves `AWSPREVIOUS` too, so the destination is
-/// re-read after every move). Returns whether anything was (or would be) moved.
+/// same id, `AWSCURRENT` first (moving it moves `AWSPREVIOUS` too, so the destination's
+/// versions are read again after every move, and only then). Returns whether anything was (or would be) moved.
 async fn align_stages(dest: &dyn Backend, s: &SecretEntry, dry_run: bool) -> Result<bool, ClientError> {
     let mut wanted: Vec<(&str, &str)> = s
         .versions
@@ -209,20 +209,21 @@ async fn align_stages(dest: &dyn Backend, s: &SecretEntry, dry_run: bool) -> Res
         .collect();
     wanted.sort_by_key(|(stage, _)| *stage != "AWSCURRENT");
     let mut moved = false;
+    let mut versions = dest.secret_versions(&s.name).await?;
     for (stage, version_id) in wanted {
-        let versions = dest.secret_versions(&s.name).await?;
         if !versions.iter().any(|v| v.version_id == version_id) {
             continue;
         }
-        let holder = versions.iter().find(|v| v.stages.iter().any(|s| s == stage)).map(|v| v.version_id.as_str());
-        if holder == Some(version_id) {
+        let holder = versions.iter().find(|v| v.stages.iter().any(|s| s == stage)).map(|v| v.version_id.clone());
+        if holder.as_deref() == Some(version_id) {
             continue;
         }
         moved = true;
         if dry_run {
             continue;
         }
-        dest.move_secret_stage(&s.name, stage, version_id, holder).await?;
+        dest.move_secret_stage(&s.name, stage, version_id, holder.as_deref()).await?;
+        versions = dest.secret_versions(&s.name).await?;
     }
     Ok(moved)
 }

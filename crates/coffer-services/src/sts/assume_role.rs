@@ -101,22 +101,7 @@ fn validate(input: &AssumeRoleInput) -> OpResult<i64> {
     if arn_len > 2048 {
         return Err(constraint(&input.role_arn, "roleArn", "Member must have length less than or equal to 2048").into());
     }
-    let name = &input.role_session_name;
-    let name_len = name.chars().count();
-    if name_len < 2 {
-        return Err(constraint(name, "roleSessionName", "Member must have length greater than or equal to 2").into());
-    }
-    if name_len > 64 {
-        return Err(constraint(name, "roleSessionName", "Member must have length less than or equal to 64").into());
-    }
-    if !name.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)) {
-        return Err(constraint(
-            name,
-            "roleSessionName",
-            "Member must satisfy regular expression pattern: [\\w+=,.@-]*",
-        )
-        .into());
-    }
+    text(&input.role_session_name, "roleSessionName", 2, 64, "_+=,.@-", "[\\w+=,.@-]*")?;
     let duration = input.duration_seconds.unwrap_or(DEFAULT_DURATION);
     if duration < MIN_DURATION {
         return Err(
@@ -129,21 +114,7 @@ fn validate(input: &AssumeRoleInput) -> OpResult<i64> {
         );
     }
     if let Some(id) = &input.external_id {
-        let len = id.chars().count();
-        if len < 2 {
-            return Err(constraint(id, "externalId", "Member must have length greater than or equal to 2").into());
-        }
-        if len > 1224 {
-            return Err(constraint(id, "externalId", "Member must have length less than or equal to 1224").into());
-        }
-        if !id.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c)) {
-            return Err(constraint(
-                id,
-                "externalId",
-                "Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*",
-            )
-            .into());
-        }
+        text(id, "externalId", 2, 1224, "_+=,.@:/-", "[\\w+=,.@:\\/-]*")?;
     }
     if let Some(policy) = &input.policy {
         let len = policy.chars().count();
@@ -162,6 +133,26 @@ fn validate(input: &AssumeRoleInput) -> OpResult<i64> {
         .into());
     }
     Ok(duration)
+}
+
+/// A text member of `min..=max` characters, letters, digits and `extra` (the model's
+/// `pattern`, as its message shows it).
+fn text(value: &str, member: &str, min: usize, max: usize, extra: &str, pattern: &str) -> OpResult<()> {
+    let len = value.chars().count();
+    if len < min {
+        return Err(
+            constraint(value, member, &format!("Member must have length greater than or equal to {min}")).into()
+        );
+    }
+    if len > max {
+        return Err(constraint(value, member, &format!("Member must have length less than or equal to {max}")).into());
+    }
+    if !value.chars().all(|c| c.is_ascii_alphanumeric() || extra.contains(c)) {
+        return Err(
+            constraint(value, member, &format!("Member must satisfy regular expression pattern: {pattern}")).into()
+        );
+    }
+    Ok(())
 }
 
 /// `role/<path…>/<name>` → (`/<path…>/`, `<name>`).
