@@ -18,6 +18,7 @@ ensure_aws_cli() {
     export PATH="$VENV/bin:$PATH"
 }
 
+# start_server : `coffer serve` (plus $SERVE_ARGS) on a free port; sets ENDPOINT and AWS_*.
 start_server() {
     E2E_DIR=$(mktemp -d)
     export AWS_ACCESS_KEY_ID=AKIAE2ETESTROOT00001
@@ -26,16 +27,19 @@ start_server() {
     export AWS_PAGER="" AWS_MAX_ATTEMPTS=1
     COFFER_ROOT_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID COFFER_ROOT_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY \
         COFFER_DATA_DIR="$E2E_DIR/data" RUST_LOG=warn \
-        "$COFFER" serve --listen 127.0.0.1:0 >"$E2E_DIR/stdout" 2>"$E2E_DIR/stderr" &
+        "$COFFER" serve --listen 127.0.0.1:0 ${SERVE_ARGS:-} >"$E2E_DIR/stdout" 2>"$E2E_DIR/stderr" &
     SERVER_PID=$!
     trap 'kill $SERVER_PID 2>/dev/null || true; wait $SERVER_PID 2>/dev/null || true; rm -rf "$E2E_DIR"' EXIT
     for _ in $(seq 1 100); do
         if grep -q '^listening on ' "$E2E_DIR/stdout" 2>/dev/null; then break; fi
         sleep 0.05
     done
-    ENDPOINT="http://$(sed -n 's/^listening on //p' "$E2E_DIR/stdout")"
+    local scheme=http
+    # With TLS, the server prints the CA bundle clients need before it is ready.
+    if grep -q '^AWS_CA_BUNDLE=' "$E2E_DIR/stderr"; then scheme=https; fi
+    ENDPOINT="$scheme://$(sed -n 's/^listening on //p' "$E2E_DIR/stdout")"
     export AWS_ENDPOINT_URL=$ENDPOINT
-    [ "$ENDPOINT" != "http://" ] || { echo "coffer serve did not start:"; cat "$E2E_DIR/stderr"; exit 1; }
+    [ "$ENDPOINT" != "$scheme://" ] || { echo "coffer serve did not start:"; cat "$E2E_DIR/stderr"; exit 1; }
 }
 
 pass() { PASSES=$((PASSES + 1)); }

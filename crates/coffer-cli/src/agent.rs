@@ -66,7 +66,7 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
         region: config.region.clone(),
         credentials_file: config.credentials_file_path.as_ref().map(PathBuf::from),
     };
-    let sdk = coffer_remote::resolve::load_config(&options).await;
+    let sdk = coffer_remote::resolve::load_config(&options).await?;
     let upstream = Upstream::new(&sdk, config.timeout());
     if config.validate_credentials {
         let arn = upstream

@@ -91,14 +91,14 @@ impl ConnectArgs {
     }
 
     pub async fn open(&self) -> anyhow::Result<Connection> {
-        if self.is_remote() { Ok(self.open_remote().await) } else { self.open_embedded().await }
+        if self.is_remote() { self.open_remote().await } else { self.open_embedded().await }
     }
 
     /// The SDK backend, whatever selects it.
-    pub async fn open_remote(&self) -> Connection {
-        let backend = RemoteBackend::connect(&self.remote_options()).await;
+    pub async fn open_remote(&self) -> anyhow::Result<Connection> {
+        let backend = RemoteBackend::connect(&self.remote_options()).await?;
         tracing::debug!(backend = %backend.describe(), "remote backend");
-        Connection { backend: Box::new(backend), _lock: None }
+        Ok(Connection { backend: Box::new(backend), _lock: None })
     }
 
     /// The local store, whatever the environment names.

@@ -17,6 +17,7 @@ mod keys;
 mod prompt;
 mod secret;
 mod serve;
+mod tls;
 mod transfer;
 mod ui;
 mod workspace;

@@ -1,6 +1,7 @@
 //! `coffer serve`
 
 use crate::config::{LockMode, StoreArgs, lock_data_dir};
+use crate::tls::TlsArgs;
 use anyhow::Context as _;
 use clap::Args;
 use coffer_server::ServerConfig;
@@ -21,8 +22,11 @@ pub struct ServeArgs {
 
     /// Serve plain HTTP on an address other hosts can reach (values cross the network in
     /// clear text): only behind a TLS-terminating proxy or on a trusted network.
-    #[arg(long, env = "COFFER_INSECURE_HTTP")]
+    #[arg(long, env = "COFFER_INSECURE_HTTP", conflicts_with_all = ["tls_cert", "tls_self_signed"])]
     insecure_http: bool,
+
+    #[command(flatten)]
+    tls: TlsArgs,
 
     #[command(flatten)]
     store: StoreArgs,
@@ -118,9 +122,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if args.account_id.len() != 12 || !args.account_id.bytes().all(|b| b.is_ascii_digit()) {
         anyhow::bail!("COFFER_ACCOUNT_ID must be 12 digits, got {:?}", args.account_id);
     }
-    if !args.listen.ip().is_loopback() && !args.insecure_http {
+    if !args.listen.ip().is_loopback() && !args.insecure_http && !args.tls.enabled() {
         anyhow::bail!(
-            "refusing to serve plain HTTP on {}: other hosts could reach it, and every secret value and signed request would cross the network in clear text. Listen on 127.0.0.1, or pass --insecure-http (COFFER_INSECURE_HTTP=true) behind a TLS-terminating proxy",
+            "refusing to serve plain HTTP on {}: other hosts could reach it, and every secret value and signed request would cross the network in clear text. Serve HTTPS (--tls-cert and --tls-key, or --tls-self-signed), listen on 127.0.0.1, or pass --insecure-http (COFFER_INSECURE_HTTP=true) behind a TLS-terminating proxy",
             args.listen
         );
     }
@@ -133,12 +137,22 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         std::env::var("COFFER_ROOT_ACCESS_KEY_ID").ok().filter(|v| !v.is_empty()),
         std::env::var("COFFER_ROOT_SECRET_ACCESS_KEY").ok().filter(|v| !v.is_empty()).map(SecretString::from),
     )?;
+    let certificate = args.tls.certificate(&data_dir, args.listen)?;
     let store = open_with_retries(&args.store, keyring, Duration::from_secs(args.db_connect_timeout)).await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, backend = store.backend().name(), root_access_key_id = %root.access_key_id, "coffer serve ready");
+    let scheme = if certificate.is_some() { "https" } else { "http" };
+    tracing::info!(%addr, scheme, backend = store.backend().name(), root_access_key_id = %root.access_key_id, "coffer serve ready");
+    let tls = certificate.map(|(certificate, bundle)| {
+        if let Some(bundle) = bundle {
+            // The line clients need (stderr: stdout carries only the line below).
+            eprintln!("AWS_CA_BUNDLE={}", std::fs::canonicalize(&bundle).unwrap_or(bundle).display());
+        }
+        tokio::spawn(crate::tls::reload_on_hangup(certificate.clone()));
+        certificate.acceptor()
+    });
     // The one line on stdout: scripts and tests wait for it to learn the address.
     println!("listening on {addr}");
     let auditor = Auditor::start(store.clone(), audit_lines(args.audit_log.as_ref())?);
@@ -149,7 +163,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         rate_per_key: args.rate_limit.filter(|r| *r > 0),
     };
     let config = ServerConfig { account_id: args.account_id, default_region: args.default_region, limits };
-    coffer_server::serve(listener, store, config, &root, auditor, shutdown_signal()).await?;
+    coffer_server::serve(listener, tls, store, config, &root, auditor, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -46,21 +46,21 @@ pub struct RemoteBackend {
 
 impl RemoteBackend {
     /// Loads the SDK configuration (no request is made yet).
-    pub async fn connect(options: &RemoteOptions) -> Self {
-        let config = resolve::load_config(options).await;
+    pub async fn connect(options: &RemoteOptions) -> Result<Self, ClientError> {
+        let config = resolve::load_config(options).await?;
         let region = resolve::config_region(&config);
         let location = match options.endpoint_url.clone().or_else(|| config.endpoint_url().map(str::to_owned)) {
             Some(url) => format!("remote ({url}, region {region})"),
             None => format!("remote (AWS, region {region})"),
         };
-        Self {
+        Ok(Self {
             ssm: aws_sdk_ssm::Client::new(&config),
             sm: aws_sdk_secretsmanager::Client::new(&config),
             iam: aws_sdk_iam::Client::new(&config),
             sts: aws_sdk_sts::Client::new(&config),
             region,
             location,
-        }
+        })
     }
 }
 

@@ -10,9 +10,13 @@ use crate::{FALLBACK_REGION, RemoteOptions, sdk_error};
 use async_trait::async_trait;
 use aws_config::{BehaviorVersion, Region};
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
+use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
+use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore};
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject as _;
 
 pub use aws_config::SdkConfig;
-use aws_sdk_ssm::config::{Credentials, SharedCredentialsProvider};
+use aws_sdk_ssm::config::{Credentials, SharedCredentialsProvider, SharedHttpClient};
 use coffer_aws::secret::SecretString;
 use coffer_client::{ClientError, FetchedParameters, FetchedSecret, SecretSource, Tags, parameter_name_of};
 use coffer_copilot::ecs::asm::SmParams;
@@ -36,15 +40,44 @@ fn plain_http_only(options: &RemoteOptions) -> bool {
         && var("AWS_SECRET_ACCESS_KEY").is_some()
 }
 
+/// An HTTPS client that trusts only the certificates in `AWS_CA_BUNDLE`, when it is set —
+/// the variable the aws CLI and the other SDKs read (aws-sdk-rust does not); how clients trust
+/// a `coffer serve --tls-self-signed`.
+fn ca_bundle_client() -> Result<Option<SharedHttpClient>, ClientError> {
+    let Some(path) = std::env::var_os("AWS_CA_BUNDLE").filter(|v| !v.is_empty()) else { return Ok(None) };
+    let path = std::path::PathBuf::from(path);
+    let unusable = |why: String| ClientError::Transport(format!("AWS_CA_BUNDLE {}: {why}", path.display()));
+    let pem = std::fs::read(&path).map_err(|e| unusable(e.to_string()))?;
+    // The SDK's client panics on a bundle it cannot use: check it first.
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(&pem) {
+        let cert = cert.map_err(|e| unusable(format!("not a PEM certificate bundle ({e})")))?;
+        roots.add(cert).map_err(|e| unusable(format!("holds a certificate that cannot be used ({e})")))?;
+    }
+    if roots.is_empty() {
+        return Err(unusable("holds no PEM certificate".to_owned()));
+    }
+    let trust = TrustStore::empty().with_native_roots(false).with_pem_certificate(pem);
+    let context = TlsContext::builder().with_trust_store(trust).build().map_err(|e| unusable(e.to_string()))?;
+    let client = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(context)
+        .build_https();
+    Ok(Some(client))
+}
+
 /// Loads the SDK configuration for every remote command (standard chain; `options` override
-/// endpoint, profile and region; us-east-1 when nothing names a region). No request is made.
+/// endpoint, profile and region; us-east-1 when nothing names a region). No request is made;
+/// fails only on an unusable `AWS_CA_BUNDLE`.
 ///
 /// Against a plain-`http://` endpoint with static credentials (a local `coffer serve`), the
 /// SDK gets an HTTP-only client: the default one loads and parses the system's TLS roots at
 /// every start, the largest part of a `coffer run`'s start-up.
-pub async fn load_config(options: &RemoteOptions) -> SdkConfig {
+pub async fn load_config(options: &RemoteOptions) -> Result<SdkConfig, ClientError> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if plain_http_only(options) {
+    if let Some(client) = ca_bundle_client()? {
+        loader = loader.http_client(client);
+    } else if plain_http_only(options) {
         loader = loader.http_client(aws_smithy_http_client::Builder::new().build_http());
     }
     if let Some(profile) = &options.profile {
@@ -65,9 +98,9 @@ pub async fn load_config(options: &RemoteOptions) -> SdkConfig {
     }
     let config = loader.load().await;
     if config.region().is_none() {
-        return config.into_builder().region(Region::new(FALLBACK_REGION)).build();
+        return Ok(config.into_builder().region(Region::new(FALLBACK_REGION)).build());
     }
-    config
+    Ok(config)
 }
 
 /// The configured region.

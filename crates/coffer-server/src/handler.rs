@@ -9,15 +9,17 @@
 
 use crate::AppState;
 use crate::auth::Verified;
+use crate::listen::Peer;
 use crate::sigv4::{self, AuthFailure};
+use axum::Extension;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use coffer_aws::{AwsError, MessageKey, Scope};
+use coffer_services::authz::Network;
 use coffer_services::invoke::{self, Invocation, Origin};
 use coffer_services::{RequestContext, Service, query};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -151,7 +153,7 @@ fn target(headers: &HeaderMap, body: &[u8]) -> Result<Target, (Protocol, AwsErro
 
 pub async fn handle(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(peer): Extension<Peer>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -187,7 +189,7 @@ pub async fn handle(
         Err((protocol, err)) => return respond(protocol, None, &request_id, Err(err)),
     };
     let origin = Origin {
-        source_ip: Some(peer.ip().to_string()),
+        source_ip: Some(peer.addr.ip().to_string()),
         user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
     };
     let rejected = |caller: invoke::Caller, account: &str, region: &str, err: &AwsError| {
@@ -270,8 +272,9 @@ fn not_implemented(target: &Target, body: &[u8]) -> AwsError {
     }
 }
 
-fn context(verified: &Verified, request_id: &str, peer: SocketAddr) -> RequestContext {
+fn context(verified: &Verified, request_id: &str, peer: Peer) -> RequestContext {
     let caller = &verified.caller;
     let scope = Scope::new(caller.account.clone(), verified.region.clone());
-    caller.identity.context(scope, request_id, Some(peer.ip())).with_access_key_id(caller.access_key_id.clone())
+    let network = Network { source_ip: peer.addr.ip(), secure_transport: peer.secure };
+    caller.identity.context(scope, request_id, Some(network)).with_access_key_id(caller.access_key_id.clone())
 }

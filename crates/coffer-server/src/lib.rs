@@ -7,8 +7,9 @@ mod handler;
 mod listen;
 pub mod sigv4;
 mod throttle;
+pub mod tls;
 
-pub use listen::Limits;
+pub use listen::{Limits, Peer};
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -40,6 +41,7 @@ pub(crate) struct AppState {
     pub throttle: Option<throttle::Throttle>,
 }
 
+/// The routes; each request must carry a [`Peer`] extension (the accept loop adds it).
 pub fn router(store: Store, config: ServerConfig, root: &RootCredentials, auditor: Auditor) -> Router {
     let auth = auth::Authenticator::new(store.clone(), root, &config.account_id);
     let throttle = config.limits.rate_per_key.map(throttle::Throttle::new);
@@ -47,10 +49,11 @@ pub fn router(store: Store, config: ServerConfig, root: &RootCredentials, audito
     Router::new().route("/", post(handler::handle)).route("/health", get(handler::health)).with_state(state)
 }
 
-/// Serves until `shutdown` resolves, then stops accepting, lets in-flight requests finish,
-/// flushes the audit trail and closes the store.
+/// Serves (over TLS with `tls`) until `shutdown` resolves, then stops accepting, lets
+/// in-flight requests finish, flushes the audit trail and closes the store.
 pub async fn serve(
     listener: TcpListener,
+    tls: Option<tls::TlsAcceptor>,
     store: Store,
     config: ServerConfig,
     root: &RootCredentials,
@@ -59,7 +62,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let limits = config.limits.clone();
     let app = router(store.clone(), config, root, auditor.clone());
-    let result = listen::serve(listener, app, &limits, shutdown).await;
+    let result = listen::serve(listener, app, &limits, tls, shutdown).await;
     auditor.flush_and_stop().await;
     store.close().await;
     result

@@ -1,16 +1,18 @@
 //! The accept loop: HTTP/1.1 and HTTP/2 on one port, with the limits a server on a shared
 //! network needs — a header read timeout (a client that sends half a request header is cut
 //! off, so thousands of them cannot hold the server's file descriptors), a cap on concurrent
-//! connections (the excess is answered `503` and closed, never left hanging), and graceful
+//! connections (the excess is answered `503` and closed, never left hanging), TLS when a
+//! certificate is given (the handshake is bounded by the header timeout too), and graceful
 //! shutdown (stop accepting, let requests in flight finish).
 
+use crate::tls::TlsAcceptor;
 use axum::Router;
-use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt as _;
@@ -32,14 +34,23 @@ pub struct Limits {
     pub rate_per_key: Option<u32>,
 }
 
+/// Who sent a request, and how: every request carries it as an extension.
+#[derive(Clone, Copy, Debug)]
+pub struct Peer {
+    pub addr: SocketAddr,
+    /// Whether the connection is TLS (`aws:SecureTransport`).
+    pub secure: bool,
+}
+
 const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\ncontent-length: 40\r\nconnection: close\r\n\r\nToo many connections; try again shortly\n";
 
-/// Serves `app` on `listener` until `shutdown` resolves, then waits for the connections in
-/// flight to finish their requests.
+/// Serves `app` on `listener` (over TLS with `tls`) until `shutdown` resolves, then waits for
+/// the connections in flight to finish their requests.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: &Limits,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -71,11 +82,22 @@ pub async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(app.clone().layer(axum::Extension(ConnectInfo(peer))));
-        let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
-        let connection = graceful.watch(connection);
+        let service = app.clone().layer(axum::Extension(Peer { addr: peer, secure: tls.is_some() }));
+        let service = TowerToHyperService::new(service);
+        let (builder, watcher, tls) = (builder.clone(), graceful.watcher(), tls.clone());
+        let handshake_timeout = limits.header_read_timeout;
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
+            let served = match tls {
+                None => watcher.watch(builder.serve_connection(TokioIo::new(stream), service).into_owned()).await,
+                Some(tls) => match tokio::time::timeout(handshake_timeout, tls.accept(stream)).await {
+                    Ok(Ok(stream)) => {
+                        watcher.watch(builder.serve_connection(TokioIo::new(stream), service).into_owned()).await
+                    }
+                    Ok(Err(e)) => Err(e.into()),
+                    Err(_) => Err("TLS handshake timed out".into()),
+                },
+            };
+            if let Err(e) = served {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
             drop(slot);

@@ -49,18 +49,27 @@ impl Identity {
         self
     }
 
-    /// The context of one request this identity makes in `scope`, from `source_ip` (`None`
+    /// The context of one request this identity makes in `scope`, from `network` (`None`
     /// in-process), authorized by its policies.
-    pub fn context(&self, scope: Scope, request_id: impl Into<String>, source_ip: Option<IpAddr>) -> RequestContext {
+    pub fn context(&self, scope: Scope, request_id: impl Into<String>, network: Option<Network>) -> RequestContext {
         let ctx = RequestContext::root(scope, request_id).with_principal(self.principal.clone());
         if self.principal == Principal::Root {
             return ctx;
         }
         let mut authorizer =
-            PolicyAuthorizer::new(&ctx.principal_arn, self.policies.clone(), self.tags.clone(), source_ip);
+            PolicyAuthorizer::new(&ctx.principal_arn, self.policies.clone(), self.tags.clone(), network);
         authorizer.session = self.session_policy.clone();
         ctx.with_authorizer(Arc::new(authorizer))
     }
+}
+
+/// Where a request came from, as the global condition keys see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Network {
+    /// `aws:SourceIp`.
+    pub source_ip: IpAddr,
+    /// `aws:SecureTransport`: whether the request came over TLS.
+    pub secure_transport: bool,
 }
 
 /// Decides for one authenticated, non-root principal.
@@ -70,7 +79,7 @@ pub struct PolicyAuthorizer {
     session: Option<Arc<Policy>>,
     principal: policy::Principal,
     principal_tags: Arc<Vec<(String, String)>>,
-    source_ip: Option<IpAddr>,
+    network: Option<Network>,
 }
 
 impl PolicyAuthorizer {
@@ -79,9 +88,9 @@ impl PolicyAuthorizer {
         principal_arn: &str,
         identity: Arc<Vec<Policy>>,
         principal_tags: Arc<Vec<(String, String)>>,
-        source_ip: Option<IpAddr>,
+        network: Option<Network>,
     ) -> Self {
-        Self { identity, session: None, principal: policy::Principal::aws(principal_arn), principal_tags, source_ip }
+        Self { identity, session: None, principal: policy::Principal::aws(principal_arn), principal_tags, network }
     }
 }
 
@@ -92,8 +101,8 @@ impl Authorizer for PolicyAuthorizer {
             .with_principal_tags(self.principal_tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .with_resource_tags(facts.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .with_current_time(Timestamp::now());
-        if let Some(ip) = self.source_ip {
-            request = request.with_source_ip(ip);
+        if let Some(network) = self.network {
+            request = request.with_source_ip(network.source_ip).with_secure_transport(network.secure_transport);
         }
         for (key, value) in facts.request.keys {
             request = request.with_key(key, *value);

@@ -287,7 +287,7 @@ pub async fn scope_of(connect: &ConnectArgs) -> anyhow::Result<Scope> {
     if !connect.is_remote() {
         return embedded_scope(connect);
     }
-    let config = coffer_remote::resolve::load_config(&connect.remote_options()).await;
+    let config = coffer_remote::resolve::load_config(&connect.remote_options()).await?;
     let (account, _) =
         coffer_remote::resolve::caller_identity(&config).await.map_err(|e| anyhow!("get caller identity: {e}"))?;
     Ok(Scope::new(account, coffer_remote::resolve::config_region(&config)))
@@ -297,7 +297,7 @@ impl Backend {
     pub async fn open(connect: &ConnectArgs) -> anyhow::Result<Self> {
         if connect.is_remote() {
             let started = std::time::Instant::now();
-            let config = coffer_remote::resolve::load_config(&connect.remote_options()).await;
+            let config = coffer_remote::resolve::load_config(&connect.remote_options()).await?;
             tracing::debug!(elapsed_us = started.elapsed().as_micros(), "SDK configuration loaded");
             let (account, caller_arn) = coffer_remote::resolve::caller_identity(&config)
                 .await

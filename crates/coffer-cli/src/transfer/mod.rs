@@ -171,7 +171,7 @@ struct ChamberArgs {
 pub async fn run_import(cmd: ImportCommand) -> anyhow::Result<()> {
     match cmd.from {
         ImportFrom::Aws(args) => {
-            let aws = RemoteBackend::connect(&cmd.connect.remote_options()).await;
+            let aws = RemoteBackend::connect(&cmd.connect.remote_options()).await?;
             let coffer = open_coffer(&cmd.connect, &args, aws.region()).await?;
             let result = copy(&aws, &*coffer.backend, &args).await;
             coffer.close().await;
@@ -195,7 +195,7 @@ pub async fn run_import(cmd: ImportCommand) -> anyhow::Result<()> {
 pub async fn run_export(cmd: ExportCommand) -> anyhow::Result<()> {
     match cmd.to {
         Some(ExportTo::Aws(args)) => {
-            let aws = RemoteBackend::connect(&cmd.connect.remote_options()).await;
+            let aws = RemoteBackend::connect(&cmd.connect.remote_options()).await?;
             let coffer = open_coffer(&cmd.connect, &args, aws.region()).await?;
             let result = copy(&*coffer.backend, &aws, &args).await;
             coffer.close().await;
@@ -221,7 +221,7 @@ async fn open_coffer(connect: &ConnectArgs, args: &AwsArgs, region: &str) -> any
         data_dir: connect.data_dir.clone(),
         database_url: connect.database_url.clone(),
     };
-    if coffer.endpoint_url.is_some() { Ok(coffer.open_remote().await) } else { coffer.open_embedded().await }
+    if coffer.endpoint_url.is_some() { coffer.open_remote().await } else { coffer.open_embedded().await }
 }
 
 fn secrets_filters(raw: &[String]) -> anyhow::Result<Vec<(String, Vec<String>)>> {
