@@ -194,10 +194,13 @@ async fn create_rules() {
             .create_secret()
             .name("replicated")
             .secret_string("v")
-            .add_replica_regions(ReplicaRegionType::builder().region("eu-west-1").build())
+            .add_replica_regions(ReplicaRegionType::builder().region("EU-west").build())
             .send());
-        assert_eq!(c, "InvalidParameterException");
-        assert!(m.contains("AddReplicaRegions"), "{m}");
+        assert_eq!(c, "ValidationException");
+        assert_eq!(
+            m,
+            "1 validation error detected: Value 'EU-west' at 'addReplicaRegions.1.member.region' failed to satisfy constraint: Member must satisfy regular expression pattern: ^([a-z]+-)+\\d+$"
+        );
         let (c, m) = err!(sm.create_secret().name("badtag").secret_string("v").tags(tag("", "v")).send());
         assert_eq!(c, "ValidationException");
         assert!(m.contains("tags.1.member.key"), "{m}");
@@ -959,13 +962,9 @@ fn wire_format_errors_and_unknown_operations() {
         assert_eq!(r.status, 400);
         assert_eq!(r.json()["__type"], "ValidationException");
 
-        for op in
-            ["ReplicateSecretToRegions", "RemoveRegionsFromReplication", "StopReplicationToReplica", "NoSuchThing"]
-        {
-            let r = raw(ep, &format!("secretsmanager.{op}"), "{}");
-            assert_eq!(r.status, 400, "{op}");
-            assert_eq!(r.json()["__type"], "UnknownOperationException", "{op}");
-        }
+        let r = raw(ep, "secretsmanager.NoSuchThing", "{}");
+        assert_eq!(r.status, 400);
+        assert_eq!(r.json()["__type"], "UnknownOperationException");
 
         // A binary value travels as base64.
         let r = raw(
@@ -1022,5 +1021,278 @@ async fn concurrent_writers_keep_one_current_version() {
         }
         assert_eq!(won, 1);
         assert_eq!(stages(&sm, "raced").await.len(), 1);
+    });
+}
+
+const REPLICA_READ_ONLY: &str =
+    "Operation not permitted on a replica secret. Call must be made in primary secret's region.";
+
+/// `(region, status)` of each replica a status list names.
+fn replication(statuses: &[aws_sdk_secretsmanager::types::ReplicationStatusType]) -> Vec<(String, String)> {
+    statuses.iter().map(|s| (s.region().unwrap().to_owned(), s.status().unwrap().as_str().to_owned())).collect()
+}
+
+#[tokio::test]
+async fn replicas_follow_their_primary_and_are_read_only() {
+    on_every_backend!(server => {
+        let sm = server.secrets_manager().await;
+        let eu = server.secrets_manager_in("eu-west-1").await;
+        let us_west = server.secrets_manager_in("us-west-2").await;
+        let created = sm
+            .create_secret()
+            .name("shared/db")
+            .secret_string("v1")
+            .description("the database")
+            .tags(tag("copilot-application", "demo"))
+            .add_replica_regions(ReplicaRegionType::builder().region("eu-west-1").kms_key_id("alias/eu").build())
+            .add_replica_regions(ReplicaRegionType::builder().region("us-west-2").build())
+            .send()
+            .await
+            .unwrap();
+        let arn = created.arn().unwrap().to_owned();
+        let statuses = created.replication_status();
+        assert_eq!(
+            replication(statuses),
+            [("eu-west-1".to_owned(), "InSync".to_owned()), ("us-west-2".to_owned(), "InSync".to_owned())]
+        );
+        assert_eq!(statuses[0].kms_key_id(), Some("alias/eu"));
+        assert_eq!(statuses[1].kms_key_id(), Some("alias/aws/secretsmanager"));
+
+        // The replica: the primary's name and ARN in its own Region, with everything copied.
+        let replica_arn = arn.replace(":us-east-1:", ":eu-west-1:");
+        let got = eu.get_secret_value().secret_id("shared/db").send().await.unwrap();
+        assert_eq!(got.secret_string(), Some("v1"));
+        assert_eq!(got.arn(), Some(replica_arn.as_str()));
+        assert_eq!(got.version_id(), created.version_id());
+        let described = eu.describe_secret().secret_id(&replica_arn).send().await.unwrap();
+        assert_eq!(described.primary_region(), Some("us-east-1"));
+        assert_eq!(described.description(), Some("the database"));
+        assert_eq!(described.tags(), [tag("copilot-application", "demo")]);
+        assert!(described.replication_status().is_empty(), "only a primary lists its replicas");
+        let primary = sm.describe_secret().secret_id("shared/db").send().await.unwrap();
+        assert_eq!(primary.primary_region(), Some("us-east-1"));
+        assert_eq!(replication(primary.replication_status()).len(), 2);
+
+        // Every change to the primary reaches the replicas.
+        let put = sm.put_secret_value().secret_id("shared/db").secret_string("v2").send().await.unwrap();
+        sm.update_secret().secret_id("shared/db").description("moved").send().await.unwrap();
+        sm.tag_resource().secret_id("shared/db").tags(tag("copilot-environment", "test")).send().await.unwrap();
+        sm.update_secret_version_stage()
+            .secret_id("shared/db")
+            .version_stage("STABLE")
+            .move_to_version_id(created.version_id().unwrap())
+            .send()
+            .await
+            .unwrap();
+        let policy = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"secretsmanager:GetSecretValue","Resource":"*"}}]}}"#
+        );
+        sm.put_resource_policy().secret_id("shared/db").resource_policy(&policy).send().await.unwrap();
+        for replica in [&eu, &us_west] {
+            assert_eq!(value(replica, "shared/db").await, "v2");
+            assert_eq!(stages(replica, "shared/db").await, stages(&sm, "shared/db").await);
+            let d = replica.describe_secret().secret_id("shared/db").send().await.unwrap();
+            assert_eq!(d.description(), Some("moved"));
+            assert_eq!(d.tags().len(), 2);
+            let p = replica.get_resource_policy().secret_id("shared/db").send().await.unwrap();
+            assert_eq!(p.resource_policy(), Some(policy.as_str()));
+        }
+        let old = eu
+            .get_secret_value()
+            .secret_id("shared/db")
+            .version_stage("AWSPREVIOUS")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(old.secret_string(), Some("v1"));
+        let rotated = sm.rotate_secret().secret_id("shared/db").send().await.unwrap();
+        let current = eu.get_secret_value().secret_id("shared/db").send().await.unwrap();
+        assert_eq!(current.version_id(), rotated.version_id());
+        assert_ne!(current.version_id(), put.version_id());
+
+        // A replica is read-only.
+        let refused = pair("InvalidParameterException", REPLICA_READ_ONLY);
+        assert_eq!(err!(eu.put_secret_value().secret_id("shared/db").secret_string("x").send()), refused);
+        assert_eq!(err!(eu.update_secret().secret_id("shared/db").description("x").send()), refused);
+        assert_eq!(err!(eu.tag_resource().secret_id("shared/db").tags(tag("k", "v")).send()), refused);
+        assert_eq!(err!(eu.untag_resource().secret_id("shared/db").tag_keys("copilot-application").send()), refused);
+        assert_eq!(err!(eu.delete_resource_policy().secret_id("shared/db").send()), refused);
+        assert_eq!(err!(eu.rotate_secret().secret_id("shared/db").send()), refused);
+        assert_eq!(err!(eu.delete_secret().secret_id("shared/db").send()), refused);
+        assert_eq!(value(&eu, "shared/db").await, value(&sm, "shared/db").await, "nothing changed");
+
+        // A primary with replicas cannot be deleted.
+        assert_eq!(
+            err!(sm.delete_secret().secret_id("shared/db").send()),
+            pair(
+                "InvalidParameterException",
+                &format!("You can't delete secret {arn} that still has replica regions [eu-west-1, us-west-2].")
+            )
+        );
+
+        // ListSecrets in a replica Region lists the replica, with its primary's Region.
+        let by_primary = eu
+            .list_secrets()
+            .filters(filter("primary-region", &["us-east-1"]))
+            .send()
+            .await
+            .unwrap();
+        let entries = by_primary.secret_list();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].arn(), Some(replica_arn.as_str()));
+        assert_eq!(entries[0].primary_region(), Some("us-east-1"));
+        assert_eq!(listed(&eu, vec![filter("name", &["shared/"])]).await, ["shared/db"]);
+        assert!(listed(&eu, vec![filter("primary-region", &["eu-"])]).await.is_empty());
+
+        // RemoveRegionsFromReplication deletes those replicas at once.
+        let removed =
+            sm.remove_regions_from_replication().secret_id("shared/db").remove_replica_regions("us-west-2").send().await.unwrap();
+        assert_eq!(replication(removed.replication_status()), [("eu-west-1".to_owned(), "InSync".to_owned())]);
+        assert_eq!(err!(us_west.describe_secret().secret_id("shared/db").send()), pair(RNF, NOT_FOUND));
+
+        // StopReplicationToReplica, in the replica's Region, makes it standalone.
+        let stopped = eu.stop_replication_to_replica().secret_id("shared/db").send().await.unwrap();
+        assert_eq!(stopped.arn(), Some(replica_arn.as_str()));
+        let standalone = eu.describe_secret().secret_id("shared/db").send().await.unwrap();
+        assert_eq!(standalone.primary_region(), None);
+        eu.put_secret_value().secret_id("shared/db").secret_string("eu only").send().await.unwrap();
+        sm.put_secret_value().secret_id("shared/db").secret_string("v3").send().await.unwrap();
+        assert_eq!(value(&eu, "shared/db").await, "eu only");
+        let primary = sm.describe_secret().secret_id("shared/db").send().await.unwrap();
+        assert!(primary.replication_status().is_empty() && primary.primary_region().is_none());
+        assert_eq!(
+            err!(eu.stop_replication_to_replica().secret_id("shared/db").send()),
+            pair("InvalidRequestException", "The secret is not a replica secret.")
+        );
+        sm.delete_secret().secret_id("shared/db").force_delete_without_recovery(true).send().await.unwrap();
+        assert_eq!(value(&eu, "shared/db").await, "eu only", "the standalone secret stays");
+    });
+}
+
+#[tokio::test]
+async fn replicate_secret_to_regions_conflicts_and_errors() {
+    on_every_backend!(server => {
+        let sm = server.secrets_manager().await;
+        let eu = server.secrets_manager_in("eu-west-1").await;
+        create(&sm, "app/key", "primary value").await;
+        create(&eu, "app/key", "someone else's").await;
+
+        // Another secret holds the name in eu-west-1: Failed there, that secret untouched.
+        let out = sm
+            .replicate_secret_to_regions()
+            .secret_id("app/key")
+            .add_replica_regions(ReplicaRegionType::builder().region("eu-west-1").build())
+            .add_replica_regions(ReplicaRegionType::builder().region("ap-south-1").build())
+            .send()
+            .await
+            .unwrap();
+        let statuses = out.replication_status();
+        assert_eq!(
+            replication(statuses),
+            [("ap-south-1".to_owned(), "InSync".to_owned()), ("eu-west-1".to_owned(), "Failed".to_owned())]
+        );
+        assert_eq!(statuses[1].status_message(), Some("Secret with this name already exists in this region"));
+        assert_eq!(value(&eu, "app/key").await, "someone else's");
+        let ap = server.secrets_manager_in("ap-south-1").await;
+        assert_eq!(value(&ap, "app/key").await, "primary value");
+
+        // With ForceOverwriteReplicaSecret it is replaced by the replica.
+        let out = sm
+            .replicate_secret_to_regions()
+            .secret_id("app/key")
+            .add_replica_regions(ReplicaRegionType::builder().region("eu-west-1").build())
+            .force_overwrite_replica_secret(true)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            replication(out.replication_status()),
+            [("ap-south-1".to_owned(), "InSync".to_owned()), ("eu-west-1".to_owned(), "InSync".to_owned())]
+        );
+        assert_eq!(value(&eu, "app/key").await, "primary value");
+        let d = eu.describe_secret().secret_id("app/key").send().await.unwrap();
+        assert_eq!(d.arn().unwrap().replace(":eu-west-1:", ":us-east-1:"), out.arn().unwrap());
+
+        // The primary's own Region; a name that is not a Region; a replica asked to replicate.
+        assert_eq!(
+            err!(sm
+                .replicate_secret_to_regions()
+                .secret_id("app/key")
+                .add_replica_regions(ReplicaRegionType::builder().region("us-east-1").build())
+                .send()),
+            pair("InvalidParameterException", "Invalid replica region.")
+        );
+        let (c, m) = err!(sm.remove_regions_from_replication().secret_id("app/key").remove_replica_regions("moon").send());
+        assert_eq!(c, "ValidationException");
+        assert!(m.contains("Value '[moon]' at 'removeReplicaRegions' failed to satisfy constraint"), "{m}");
+        assert_eq!(
+            err!(eu
+                .replicate_secret_to_regions()
+                .secret_id("app/key")
+                .add_replica_regions(ReplicaRegionType::builder().region("us-west-1").build())
+                .send()),
+            pair("InvalidParameterException", REPLICA_READ_ONLY)
+        );
+    });
+}
+
+/// Each replication operation is authorized as its own IAM action on the secret it names, and
+/// a replica is read under the same tag rule as its primary.
+#[tokio::test]
+async fn replication_is_authorized_per_action_and_tags_hold_on_replicas() {
+    on_every_backend!(server => {
+        let sm = server.secrets_manager().await;
+        sm.create_secret()
+            .name("tagged")
+            .secret_string("for demo/test")
+            .tags(tag("copilot-application", "demo"))
+            .tags(tag("copilot-environment", "test"))
+            .add_replica_regions(ReplicaRegionType::builder().region("eu-west-1").build())
+            .send()
+            .await
+            .unwrap();
+        sm.create_secret()
+            .name("other")
+            .secret_string("for prod")
+            .tags(tag("copilot-application", "demo"))
+            .tags(tag("copilot-environment", "prod"))
+            .add_replica_regions(ReplicaRegionType::builder().region("eu-west-1").build())
+            .send()
+            .await
+            .unwrap();
+        let iam = server.iam().await;
+        iam.create_user().user_name("reader").send().await.unwrap();
+        let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"*",
+            "Condition":{"StringEquals":{"secretsmanager:ResourceTag/copilot-application":"demo","secretsmanager:ResourceTag/copilot-environment":"test"}}}]}"#;
+        iam.put_user_policy().user_name("reader").policy_name("read").policy_document(policy).send().await.unwrap();
+        let key = iam.create_access_key().user_name("reader").send().await.unwrap().access_key.unwrap();
+        let creds = aws_credential_types::Credentials::new(key.access_key_id(), key.secret_access_key(), None, None, "t");
+        let config = server.sdk_config_with(creds).await;
+        let reader_eu = Client::from_conf(
+            aws_sdk_secretsmanager::config::Builder::from(&config).region(aws_config::Region::new("eu-west-1")).build(),
+        );
+        assert_eq!(value(&reader_eu, "tagged").await, "for demo/test");
+        assert_eq!(
+            err!(reader_eu.get_secret_value().secret_id("other").send()),
+            pair(
+                "AccessDeniedException",
+                "User: arn:aws:iam::000000000000:user/reader is not authorized to perform: secretsmanager:GetSecretValue on resource: other because no identity-based policy allows the secretsmanager:GetSecretValue action"
+            )
+        );
+        let reader = Client::new(&config);
+        let (c, m) = err!(reader
+            .replicate_secret_to_regions()
+            .secret_id("tagged")
+            .add_replica_regions(ReplicaRegionType::builder().region("us-west-2").build())
+            .send());
+        assert_eq!(c, "AccessDeniedException");
+        assert!(m.contains("secretsmanager:ReplicateSecretToRegions"), "{m}");
+        let (c, m) = err!(reader.remove_regions_from_replication().secret_id("tagged").remove_replica_regions("eu-west-1").send());
+        assert_eq!(c, "AccessDeniedException");
+        assert!(m.contains("secretsmanager:RemoveRegionsFromReplication"), "{m}");
+        let (c, m) = err!(reader_eu.stop_replication_to_replica().secret_id("tagged").send());
+        assert_eq!(c, "AccessDeniedException");
+        assert!(m.contains("secretsmanager:StopReplicationToReplica"), "{m}");
+        assert_eq!(value(&server.secrets_manager_in("eu-west-1").await, "tagged").await, "for demo/test");
     });
 }

@@ -80,8 +80,8 @@ impl Server {
 
     /// SigV4 and the request head: `data` is header lines (`name: value`), a blank line, then
     /// the body, sent unsigned except for what the lines carry. No such request is
-    /// authenticated, so every answer is a 4xx.
-    pub fn sigv4_request(&self, data: &[u8]) {
+    /// authenticated, so every answer is a 4xx (returned).
+    pub fn sigv4_request(&self, data: &[u8]) -> Option<StatusCode> {
         let (head, body) = split_once(data, b"\n\n").unwrap_or((data, b""));
         let mut request = Request::post("/").header("host", HOST);
         for line in head.split(|b| *b == b'\n') {
@@ -93,17 +93,19 @@ impl Server {
             };
             request = request.header(name, value);
         }
-        let Ok(request) = request.body(Body::from(body.to_vec())) else { return };
+        let request = request.body(Body::from(body.to_vec())).ok()?;
         let status = self.send(request);
         assert!(status.is_client_error(), "an unauthenticated request was answered {status}");
+        Some(status)
     }
 
     /// A request signed with the root credentials: the first line is an `X-Amz-Target`
     /// (`AmazonSSM.GetParameter`, `secretsmanager.CreateSecret`: a JSON body) or `iam` / `sts`
-    /// (a Query body); the rest is the body. No input may make the server answer a 5xx.
-    pub fn signed_request(&self, data: &[u8]) {
+    /// (a Query body); the rest is the body. No input may make the server answer a 5xx. The
+    /// status, for a request that could be sent.
+    pub fn signed_request(&self, data: &[u8]) -> Option<StatusCode> {
         let (first, body) = split_once(data, b"\n").unwrap_or((data, b""));
-        let Ok(first) = std::str::from_utf8(first) else { return };
+        let first = std::str::from_utf8(first).ok()?;
         let mut headers: Vec<(&str, &str)> = vec![("host", HOST)];
         let signing_name = match first {
             "iam" | "sts" => {
@@ -111,9 +113,7 @@ impl Server {
                 first
             }
             target => {
-                if HeaderValue::from_str(target).is_err() {
-                    return;
-                }
+                HeaderValue::from_str(target).ok()?;
                 headers.push(("content-type", "application/x-amz-json-1.1"));
                 headers.push(("x-amz-target", target));
                 if target.starts_with("secretsmanager.") { "secretsmanager" } else { "ssm" }
@@ -139,6 +139,7 @@ impl Server {
         let request = request.body(Body::from(body.to_vec())).expect("request");
         let status = self.send(request);
         assert!(!status.is_server_error(), "{first} answered {status}");
+        Some(status)
     }
 }
 

@@ -15,10 +15,12 @@ fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     files.into_iter().map(|path| (path.clone(), std::fs::read(&path).expect("corpus file"))).collect()
 }
 
-fn replay(target: &str, run: impl Fn(&[u8])) {
+fn replay<T>(target: &str, run: impl Fn(&[u8]) -> T) {
     for (path, data) in corpus(target) {
         // The file's name says which input failed.
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&data)));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run(&data);
+        }));
         assert!(result.is_ok(), "{target}: {} fails", path.display());
     }
 }
@@ -53,4 +55,19 @@ fn sigv4_request() {
 fn signed_request() {
     let server = coffer_fuzz::Server::new();
     replay("signed_request", |data| server.signed_request(data));
+}
+
+/// The harness signs as the server expects: a signed request reaches the operation (without
+/// this, fuzzing would only ever meet the signature check).
+#[test]
+fn signed_requests_reach_the_operations() {
+    let server = coffer_fuzz::Server::new();
+    let created = server.signed_request(b"secretsmanager.CreateSecret\n{\"Name\":\"fuzz\",\"SecretString\":\"v\"}");
+    assert_eq!(created.map(|s| s.as_u16()), Some(200));
+    let missing = server.signed_request(b"AmazonSSM.GetParameter\n{\"Name\":\"/missing\"}");
+    assert_eq!(missing.map(|s| s.as_u16()), Some(400));
+    let whoami = server.signed_request(b"sts\nAction=GetCallerIdentity&Version=2011-06-15");
+    assert_eq!(whoami.map(|s| s.as_u16()), Some(200));
+    let unsigned = server.sigv4_request(b"x-amz-target: AmazonSSM.GetParameter\n\n{}");
+    assert_eq!(unsigned.map(|s| s.as_u16()), Some(400));
 }

@@ -139,6 +139,9 @@ operations! {
         ValidateResourcePolicy,
         RotateSecret,
         CancelRotateSecret,
+        ReplicateSecretToRegions,
+        RemoveRegionsFromReplication,
+        StopReplicationToReplica,
     }
 }
 

@@ -17,6 +17,7 @@ mod error;
 pub mod iam;
 pub mod master_key;
 pub mod private;
+pub mod replicas;
 pub mod secrets;
 pub mod ssm;
 mod tags;

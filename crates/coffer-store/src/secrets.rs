@@ -152,18 +152,18 @@ pub fn binding<'a>(scope: &'a Scope, resource: &'a str, version_id: &'a str) -> 
     Binding { account: &scope.account, region: &scope.region, service: SERVICE, resource, version: version_id }
 }
 
-const RECORD_COLUMNS: &str = "id, name, arn_suffix, description, kms_key_id, secret_type, resource_policy, \
+pub(crate) const RECORD_COLUMNS: &str = "id, name, arn_suffix, description, kms_key_id, secret_type, resource_policy, \
      rotation_enabled, rotation_lambda_arn, rotation_rules, last_rotated_ms, next_rotation_ms, owning_service, \
      primary_region, created_ms, last_changed_ms, last_accessed_ms, deleted_ms, purge_after_ms, version_seq, tagged";
 
-const VERSION_COLUMNS: &str =
+pub(crate) const VERSION_COLUMNS: &str =
     "version_id, seq, value_kind, created_ms, last_accessed_ms, ciphertext, wrapped_key, master_key_id";
 
 fn ts(row: &AnyRow, column: &str) -> Result<Option<Timestamp>, StoreError> {
     Ok(row.try_get::<Option<i64>, _>(column)?.map(Timestamp))
 }
 
-fn record(row: &AnyRow) -> Result<SecretRecord, StoreError> {
+pub(crate) fn record(row: &AnyRow) -> Result<SecretRecord, StoreError> {
     Ok(SecretRecord {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
@@ -189,7 +189,7 @@ fn record(row: &AnyRow) -> Result<SecretRecord, StoreError> {
     })
 }
 
-fn version(row: &AnyRow) -> Result<SecretVersion, StoreError> {
+pub(crate) fn version(row: &AnyRow) -> Result<SecretVersion, StoreError> {
     version_with(row, "")
 }
 

@@ -1,9 +1,10 @@
 //! CreateSecret.
 
-use super::errors::{invalid_parameter, name_scheduled_for_deletion, secret_exists, token_in_use};
+use super::errors::{name_scheduled_for_deletion, secret_exists, token_in_use};
 use super::model::{CreateSecretInput, CreateSecretOutput};
 use super::validate::{self, NewValue, required};
 use super::{AWSCURRENT, SecretsManager};
+use crate::constraints::Constrained as _;
 use crate::error::OpResult;
 use crate::operation::SecretsManagerOperation;
 use crate::{RequestContext, RequestFacts, RequestTags, ResourceFacts};
@@ -27,14 +28,8 @@ impl SecretsManager {
         validate::secret_type(input.secret_type.as_deref())?;
         let value = validate::value(input.secret_string.as_ref(), input.secret_binary.as_ref())?;
         let tags = validate::tags(input.tags.as_deref().unwrap_or_default())?;
-        if input.add_replica_regions.as_ref().is_some_and(|r| !r.is_empty()) {
-            // FIXME(compat): AWS replicates to other regions; a Coffer server is one region of
-            // one store, so it refuses rather than pretend.
-            return Err(invalid_parameter(
-                "Coffer does not replicate secrets to other Regions: remove AddReplicaRegions from the request.",
-            )
-            .into());
-        }
+        input.check()?;
+        let replica_regions = input.add_replica_regions.as_deref().unwrap_or_default();
 
         let suffix = random_suffix();
         let arn = ctx.scope.arn(SERVICE, &format!("secret:{}-{suffix}", name.as_str()));
@@ -43,6 +38,9 @@ impl SecretsManager {
         ctx.authorize_with(SecretsManagerOperation::CreateSecret.action(), &arn, &request)?;
         if !tags.is_empty() {
             ctx.authorize_with(SecretsManagerOperation::TagResource.action(), &arn, &request)?;
+        }
+        if !replica_regions.is_empty() {
+            ctx.authorize_with(SecretsManagerOperation::ReplicateSecretToRegions.action(), &arn, &request)?;
         }
 
         let now = Timestamp::now();
@@ -77,8 +75,15 @@ impl SecretsManager {
         for (key, value) in &tags {
             tx.sm_put_tag(record.id, key, value).await?;
         }
+        let replication_status = match replica_regions {
+            [] => None,
+            regions => {
+                let overwrite = input.force_overwrite_replica_secret.unwrap_or(false);
+                Some(self.add_replicas(&mut tx, ctx, &record, regions, overwrite).await?)
+            }
+        };
         tx.commit().await?;
-        Ok(CreateSecretOutput { arn: record.arn(&ctx.scope), name: record.name, version_id })
+        Ok(CreateSecretOutput { arn: record.arn(&ctx.scope), name: record.name, version_id, replication_status })
     }
 
     /// CreateSecret on a name that exists: a retry with the same token and value succeeds
@@ -101,7 +106,12 @@ impl SecretsManager {
         {
             let stored = self.store.sm_open(&ctx.scope, existing, &version)?;
             if value.same_as(version.kind, &stored) {
-                return Ok(CreateSecretOutput { arn, name: existing.name.clone(), version_id: Some(token.to_owned()) });
+                return Ok(CreateSecretOutput {
+                    arn,
+                    name: existing.name.clone(),
+                    version_id: Some(token.to_owned()),
+                    replication_status: None,
+                });
             }
             return Err(token_in_use(token, &arn).into());
         }

@@ -3,6 +3,7 @@
 use super::create::random_suffix;
 use super::errors::{already_scheduled_for_deletion, invalid_parameter, secret_not_found};
 use super::model::{DeleteSecretInput, DeleteSecretOutput, SecretIdInput, SecretRef};
+use super::replication::is_primary;
 use super::validate::required;
 use super::{Lookup, SecretsManager, named_as_called};
 use crate::error::OpResult;
@@ -65,6 +66,15 @@ impl SecretsManager {
             Err(_) if force => return Ok(self.nothing_to_delete(ctx, secret_id, now)),
             Err(e) => return Err(e),
         };
+        if is_primary(&record, &ctx.scope) {
+            let regions: Vec<String> = tx.sm_replicas(record.id).await?.into_iter().map(|r| r.region).collect();
+            return Err(invalid_parameter(format!(
+                "You can't delete secret {} that still has replica regions [{}].",
+                record.arn(&ctx.scope),
+                regions.join(", ")
+            ))
+            .into());
+        }
         let output = |deletion_date| DeleteSecretOutput {
             arn: record.arn(&ctx.scope),
             name: record.name.clone(),
@@ -81,7 +91,7 @@ impl SecretsManager {
         let purge_after = now.plus_days(input.recovery_window_in_days.unwrap_or(DEFAULT_RECOVERY_DAYS));
         tx.sm_set_deletion(record.id, Some((now, purge_after))).await?;
         tx.sm_set_changed(record.id, now).await?;
-        tx.commit().await?;
+        self.commit(tx, ctx, &record).await?;
         Ok(output(purge_after))
     }
 
@@ -108,7 +118,7 @@ impl SecretsManager {
             tx.sm_set_deletion(record.id, None).await?;
             tx.sm_set_changed(record.id, Timestamp::now()).await?;
         }
-        tx.commit().await?;
+        self.commit(tx, ctx, &record).await?;
         Ok(SecretRef { arn: record.arn(&ctx.scope), name: record.name })
     }
 }

@@ -126,7 +126,11 @@ impl SecretsManager {
         let record = self.authorized(ctx, SecretsManagerOperation::DescribeSecret.action(), secret_id).await?;
         let stages = self.store.sm_stages(record.id).await?;
         let tags = self.store.sm_tags(record.id).await?;
-        Ok(describe(&ctx.scope, &record, &stages, &tags, false))
+        let mut description = describe(&ctx.scope, &record, &stages, &tags, false);
+        if super::replication::is_primary(&record, &ctx.scope) {
+            description.replication_status = Some(self.replication_status(ctx, &record).await?);
+        }
+        Ok(description)
     }
 
     /// ListSecrets: filtered, sorted (by `CreatedDate` ascending unless asked otherwise),

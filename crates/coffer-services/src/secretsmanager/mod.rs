@@ -12,6 +12,7 @@
 //! not perform the action on a missing secret gets the authorization error, not
 //! `ResourceNotFoundException`, so existence does not leak.
 
+mod constraints;
 mod create;
 mod delete;
 mod describe;
@@ -21,6 +22,7 @@ mod labels;
 pub mod model;
 mod password;
 mod policy;
+mod replication;
 mod rotate;
 mod tags;
 #[cfg(test)]
@@ -134,6 +136,15 @@ impl SecretsManager {
             SecretsManagerOperation::RotateSecret => encode(&self.rotate_secret(ctx, decode(body)?).await?),
             SecretsManagerOperation::CancelRotateSecret => {
                 encode(&self.cancel_rotate_secret(ctx, decode(body)?).await?)
+            }
+            SecretsManagerOperation::ReplicateSecretToRegions => {
+                encode(&self.replicate_secret_to_regions(ctx, decode(body)?).await?)
+            }
+            SecretsManagerOperation::RemoveRegionsFromReplication => {
+                encode(&self.remove_regions_from_replication(ctx, decode(body)?).await?)
+            }
+            SecretsManagerOperation::StopReplicationToReplica => {
+                encode(&self.stop_replication_to_replica(ctx, decode(body)?).await?)
             }
         }
     }
@@ -284,8 +295,8 @@ impl SecretsManager {
         Ok(ctx.authorize_with(action, &arn, &facts)?)
     }
 
-    /// Locks the row of a secret found by [`Self::authorized`] for the rest of `tx`. If it was
-    /// deleted or replaced meanwhile, it is missing.
+    /// Locks the row of a secret found by [`Self::authorized`] for the rest of `tx`, to change
+    /// it. If it was deleted or replaced meanwhile, it is missing; a replica is read-only.
     pub(crate) async fn lock(
         &self,
         tx: &mut WriteTx,
@@ -293,7 +304,12 @@ impl SecretsManager {
         found: &SecretRecord,
     ) -> OpResult<SecretRecord> {
         match tx.sm_lock(&ctx.scope, &found.name).await? {
-            Some(record) if record.id == found.id && !record.is_expired(Timestamp::now()) => Ok(record),
+            Some(record) if record.id == found.id && !record.is_expired(Timestamp::now()) => {
+                if replication::is_replica(&record, &ctx.scope) {
+                    return Err(replication::replica_is_read_only().into());
+                }
+                Ok(record)
+            }
             _ => Err(secret_not_found().into()),
         }
     }
@@ -509,5 +525,6 @@ pub(crate) fn describe(
         owning_service: record.owning_service.clone(),
         created_date: record.created,
         primary_region: record.primary_region.clone(),
+        replication_status: None,
     }
 }

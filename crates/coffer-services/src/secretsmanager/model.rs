@@ -94,6 +94,54 @@ pub struct CreateSecretOutput {
     pub name: String,
     #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
     pub version_id: Option<String>,
+    #[serde(rename = "ReplicationStatus", skip_serializing_if = "Option::is_none")]
+    pub replication_status: Option<Vec<ReplicationStatus>>,
+}
+
+// ---- Replication
+
+/// `ReplicationStatusType`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReplicationStatus {
+    pub region: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_accessed_date: Option<Timestamp>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReplicateSecretToRegionsInput {
+    pub secret_id: Option<String>,
+    pub add_replica_regions: Option<Vec<ReplicaRegion>>,
+    pub force_overwrite_replica_secret: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RemoveRegionsFromReplicationInput {
+    pub secret_id: Option<String>,
+    pub remove_replica_regions: Option<Vec<String>>,
+}
+
+/// ReplicateSecretToRegions' and RemoveRegionsFromReplication's output.
+#[derive(Debug, Serialize)]
+pub struct ReplicationOutput {
+    #[serde(rename = "ARN")]
+    pub arn: String,
+    #[serde(rename = "ReplicationStatus")]
+    pub replication_status: Vec<ReplicationStatus>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StopReplicationOutput {
+    #[serde(rename = "ARN")]
+    pub arn: String,
 }
 
 // ---- GetSecretValue / BatchGetSecretValue
@@ -252,6 +300,9 @@ pub struct SecretDescription {
     pub created_date: Timestamp,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub primary_region: Option<String>,
+    /// DescribeSecret of a primary only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replication_status: Option<Vec<ReplicationStatus>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

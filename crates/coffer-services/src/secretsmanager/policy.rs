@@ -109,7 +109,7 @@ impl SecretsManager {
         }
         tx.sm_set_policy(record.id, input.resource_policy.as_deref()).await?;
         tx.sm_set_changed(record.id, Timestamp::now()).await?;
-        tx.commit().await?;
+        self.commit(tx, ctx, &record).await?;
         Ok(SecretRef { arn: record.arn(&ctx.scope), name: record.name })
     }
 
@@ -139,7 +139,7 @@ impl SecretsManager {
             tx.sm_set_policy(record.id, None).await?;
             tx.sm_set_changed(record.id, Timestamp::now()).await?;
         }
-        tx.commit().await?;
+        self.commit(tx, ctx, &record).await?;
         Ok(SecretRef { arn: record.arn(&ctx.scope), name: record.name })
     }
 

@@ -135,7 +135,7 @@ impl SecretsManager {
         };
         tx.sm_set_rotation(record.id, &rotation).await?;
         tx.sm_set_changed(record.id, now).await?;
-        tx.commit().await?;
+        self.commit(tx, ctx, &record).await?;
         Ok(SecretVersionRef { arn: record.arn(&ctx.scope), name: record.name, version_id })
     }
 
@@ -158,7 +158,7 @@ impl SecretsManager {
         };
         tx.sm_set_rotation(record.id, &rotation).await?;
         tx.sm_set_changed(record.id, Timestamp::now()).await?;
-        tx.commit().await?;
+        self.commit(tx, ctx, &record).await?;
         Ok(SecretVersionRef { arn: record.arn(&ctx.scope), name: record.name, version_id: pending })
     }
 }

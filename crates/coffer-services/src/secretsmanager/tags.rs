@@ -31,7 +31,7 @@ impl SecretsManager {
             tx.sm_put_tag(record.id, key, value).await?;
         }
         tx.sm_set_changed(record.id, Timestamp::now()).await?;
-        tx.commit().await?;
+        self.commit(tx, ctx, &record).await?;
         Ok(Empty {})
     }
 
@@ -52,7 +52,7 @@ impl SecretsManager {
             tx.sm_remove_tag(record.id, key).await?;
         }
         tx.sm_set_changed(record.id, Timestamp::now()).await?;
-        tx.commit().await?;
+        self.commit(tx, ctx, &record).await?;
         Ok(Empty {})
     }
 }

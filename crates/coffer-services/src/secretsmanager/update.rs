@@ -55,7 +55,7 @@ impl SecretsManager {
         if changed {
             tx.sm_set_changed(record.id, now).await?;
         }
-        tx.commit().await?;
+        self.commit(tx, ctx, &record).await?;
         Ok(SecretVersionRef { arn: record.arn(&ctx.scope), name: record.name, version_id })
     }
 
@@ -126,7 +126,7 @@ impl SecretsManager {
         }
         labels.prune(&mut tx).await?;
         tx.sm_set_changed(record.id, Timestamp::now()).await?;
-        tx.commit().await?;
+        self.commit(tx, ctx, &record).await?;
         Ok(SecretRef { arn: record.arn(&ctx.scope), name: record.name })
     }
 }

@@ -257,7 +257,7 @@ impl SecretsManager {
         }
         labels.prune(&mut tx).await?;
         tx.sm_set_changed(record.id, now).await?;
-        tx.commit().await?;
+        self.commit(tx, ctx, &record).await?;
         Ok(PutSecretValueOutput {
             arn: record.arn(&ctx.scope),
             name: record.name,
