@@ -111,9 +111,7 @@ impl SecretsManager {
     /// RestoreSecret: cancels a scheduled deletion (a no-op on a secret not scheduled).
     pub async fn restore_secret(&self, ctx: &RequestContext, input: SecretIdInput) -> OpResult<SecretRef> {
         let secret_id = required(&input.secret_id, "secretId")?;
-        let found = self.authorized(ctx, SecretsManagerOperation::RestoreSecret.action(), secret_id).await?;
-        let mut tx = self.store.begin().await?;
-        let record = self.lock(&mut tx, ctx, &found).await?;
+        let (mut tx, record) = self.locked(ctx, SecretsManagerOperation::RestoreSecret.action(), secret_id).await?;
         if record.is_deleted() {
             tx.sm_set_deletion(record.id, None).await?;
             tx.sm_set_changed(record.id, Timestamp::now()).await?;

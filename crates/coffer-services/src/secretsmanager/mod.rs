@@ -295,6 +295,31 @@ impl SecretsManager {
         Ok(ctx.authorize_with(action, &arn, &facts)?)
     }
 
+    /// How every write to an existing secret starts: [`Self::authorized`] `action` on
+    /// `secret_id`, then a write transaction with the secret's row locked ([`Self::lock`]).
+    pub(crate) async fn locked(
+        &self,
+        ctx: &RequestContext,
+        action: &str,
+        secret_id: &str,
+    ) -> OpResult<(WriteTx, SecretRecord)> {
+        self.locked_with(ctx, action, secret_id, RequestFacts::default()).await
+    }
+
+    /// [`Self::locked`] with what the request carries (see [`Self::authorized_with`]).
+    pub(crate) async fn locked_with(
+        &self,
+        ctx: &RequestContext,
+        action: &str,
+        secret_id: &str,
+        request: RequestFacts<'_>,
+    ) -> OpResult<(WriteTx, SecretRecord)> {
+        let found = self.authorized_with(ctx, action, secret_id, request).await?;
+        let mut tx = self.store.begin().await?;
+        let record = self.lock(&mut tx, ctx, &found).await?;
+        Ok((tx, record))
+    }
+
     /// Locks the row of a secret found by [`Self::authorized`] for the rest of `tx`, to change
     /// it. If it was deleted or replaced meanwhile, it is missing; a replica is read-only.
     pub(crate) async fn lock(

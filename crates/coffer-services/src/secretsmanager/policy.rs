@@ -101,9 +101,7 @@ impl SecretsManager {
             return Err(malformed_policy(first).into());
         }
         // FIXME(compat): BlockPublicPolicy is accepted and ignored until policies are evaluated.
-        let found = self.authorized(ctx, SecretsManagerOperation::PutResourcePolicy.action(), secret_id).await?;
-        let mut tx = self.store.begin().await?;
-        let record = self.lock(&mut tx, ctx, &found).await?;
+        let (mut tx, record) = self.locked(ctx, SecretsManagerOperation::PutResourcePolicy.action(), secret_id).await?;
         if record.is_deleted() {
             return Err(marked_for_deletion().into());
         }
@@ -129,9 +127,8 @@ impl SecretsManager {
 
     pub async fn delete_resource_policy(&self, ctx: &RequestContext, input: SecretIdInput) -> OpResult<SecretRef> {
         let secret_id = required(&input.secret_id, "secretId")?;
-        let found = self.authorized(ctx, SecretsManagerOperation::DeleteResourcePolicy.action(), secret_id).await?;
-        let mut tx = self.store.begin().await?;
-        let record = self.lock(&mut tx, ctx, &found).await?;
+        let (mut tx, record) =
+            self.locked(ctx, SecretsManagerOperation::DeleteResourcePolicy.action(), secret_id).await?;
         if record.is_deleted() {
             return Err(marked_for_deletion().into());
         }

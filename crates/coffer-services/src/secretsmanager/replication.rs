@@ -133,9 +133,7 @@ impl SecretsManager {
         input.check()?;
         let secret_id = required(&input.secret_id, "secretId")?;
         let action = SecretsManagerOperation::ReplicateSecretToRegions.action();
-        let found = self.authorized(ctx, action, secret_id).await?;
-        let mut tx = self.store.begin().await?;
-        let primary = self.lock(&mut tx, ctx, &found).await?;
+        let (mut tx, primary) = self.locked(ctx, action, secret_id).await?;
         let regions = input.add_replica_regions.as_deref().unwrap_or_default();
         let overwrite = input.force_overwrite_replica_secret.unwrap_or(false);
         let replication_status = self.add_replicas(&mut tx, ctx, &primary, regions, overwrite).await?;
@@ -152,9 +150,7 @@ impl SecretsManager {
         input.check()?;
         let secret_id = required(&input.secret_id, "secretId")?;
         let action = SecretsManagerOperation::RemoveRegionsFromReplication.action();
-        let found = self.authorized(ctx, action, secret_id).await?;
-        let mut tx = self.store.begin().await?;
-        let primary = self.lock(&mut tx, ctx, &found).await?;
+        let (mut tx, primary) = self.locked(ctx, action, secret_id).await?;
         let replicated = tx.sm_replicas(primary.id).await?;
         for region in input.remove_replica_regions.as_deref().unwrap_or_default() {
             let Some(replica) = replicated.iter().find(|r| &r.region == region) else {

@@ -77,11 +77,8 @@ impl SecretsManager {
         if let Some(rules) = &input.rotation_rules {
             check_rules(rules)?;
         }
-        let found = self.authorized(ctx, SecretsManagerOperation::RotateSecret.action(), secret_id).await?;
-
         let now = Timestamp::now();
-        let mut tx = self.store.begin().await?;
-        let record = self.lock(&mut tx, ctx, &found).await?;
+        let (mut tx, record) = self.locked(ctx, SecretsManagerOperation::RotateSecret.action(), secret_id).await?;
         if record.is_deleted() {
             return Err(marked_for_deletion().into());
         }
@@ -141,9 +138,8 @@ impl SecretsManager {
 
     pub async fn cancel_rotate_secret(&self, ctx: &RequestContext, input: SecretIdInput) -> OpResult<SecretVersionRef> {
         let secret_id = required(&input.secret_id, "secretId")?;
-        let found = self.authorized(ctx, SecretsManagerOperation::CancelRotateSecret.action(), secret_id).await?;
-        let mut tx = self.store.begin().await?;
-        let record = self.lock(&mut tx, ctx, &found).await?;
+        let (mut tx, record) =
+            self.locked(ctx, SecretsManagerOperation::CancelRotateSecret.action(), secret_id).await?;
         if record.is_deleted() {
             return Err(marked_for_deletion().into());
         }

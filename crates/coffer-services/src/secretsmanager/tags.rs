@@ -15,10 +15,8 @@ impl SecretsManager {
         let secret_id = required(&input.secret_id, "secretId")?;
         let tags = validate::tags(input.tags.as_deref().ok_or_else(|| missing("tags"))?)?;
         let request = RequestFacts::tags(RequestTags::Set(&tags));
-        let found =
-            self.authorized_with(ctx, SecretsManagerOperation::TagResource.action(), secret_id, request).await?;
-        let mut tx = self.store.begin().await?;
-        let record = self.lock(&mut tx, ctx, &found).await?;
+        let (mut tx, record) =
+            self.locked_with(ctx, SecretsManagerOperation::TagResource.action(), secret_id, request).await?;
         if record.is_deleted() {
             return Err(marked_for_deletion().into());
         }
@@ -41,10 +39,8 @@ impl SecretsManager {
         let keys = input.tag_keys.as_deref().ok_or_else(|| missing("tagKeys"))?;
         validate::tag_keys(keys)?;
         let request = RequestFacts::tags(RequestTags::Removed(keys));
-        let found =
-            self.authorized_with(ctx, SecretsManagerOperation::UntagResource.action(), secret_id, request).await?;
-        let mut tx = self.store.begin().await?;
-        let record = self.lock(&mut tx, ctx, &found).await?;
+        let (mut tx, record) =
+            self.locked_with(ctx, SecretsManagerOperation::UntagResource.action(), secret_id, request).await?;
         if record.is_deleted() {
             return Err(marked_for_deletion().into());
         }

@@ -21,11 +21,8 @@ impl SecretsManager {
         validate::kms_key_id(input.kms_key_id.as_deref())?;
         validate::secret_type(input.secret_type.as_deref())?;
         let value = validate::value(input.secret_string.as_ref(), input.secret_binary.as_ref())?;
-        let found = self.authorized(ctx, SecretsManagerOperation::UpdateSecret.action(), secret_id).await?;
-
         let now = Timestamp::now();
-        let mut tx = self.store.begin().await?;
-        let record = self.lock(&mut tx, ctx, &found).await?;
+        let (mut tx, record) = self.locked(ctx, SecretsManagerOperation::UpdateSecret.action(), secret_id).await?;
         if record.is_deleted() {
             return Err(marked_for_deletion().into());
         }
@@ -73,10 +70,8 @@ impl SecretsManager {
         let move_to = input.move_to_version_id.as_deref();
         validate::version_id(remove_from, "removeFromVersionId")?;
         validate::version_id(move_to, "moveToVersionId")?;
-        let found = self.authorized(ctx, SecretsManagerOperation::UpdateSecretVersionStage.action(), secret_id).await?;
-
-        let mut tx = self.store.begin().await?;
-        let record = self.lock(&mut tx, ctx, &found).await?;
+        let (mut tx, record) =
+            self.locked(ctx, SecretsManagerOperation::UpdateSecretVersionStage.action(), secret_id).await?;
         if record.is_deleted() {
             return Err(marked_for_deletion().into());
         }

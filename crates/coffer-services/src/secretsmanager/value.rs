@@ -227,11 +227,8 @@ impl SecretsManager {
         if let Some(stages) = &input.version_stages {
             validate::stages(stages)?;
         }
-        let found = self.authorized(ctx, SecretsManagerOperation::PutSecretValue.action(), secret_id).await?;
-
         let token = validate::token_or_uuid(input.client_request_token.as_deref());
-        let mut tx = self.store.begin().await?;
-        let record = self.lock(&mut tx, ctx, &found).await?;
+        let (mut tx, record) = self.locked(ctx, SecretsManagerOperation::PutSecretValue.action(), secret_id).await?;
         if record.is_deleted() {
             return Err(marked_for_deletion().into());
         }
