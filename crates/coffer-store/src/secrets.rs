@@ -729,6 +729,7 @@ impl WriteTx {
             "DELETE FROM sm_secret_stages WHERE secret_id = $1",
             "DELETE FROM sm_secret_tags WHERE secret_id = $1",
             "DELETE FROM sm_secret_versions WHERE secret_id = $1",
+            "DELETE FROM sm_replicas WHERE primary_id = $1",
             "DELETE FROM sm_secrets WHERE id = $1",
         ] {
             sqlx::query(sql).bind(secret_id).execute(&mut *self.tx).await?;
