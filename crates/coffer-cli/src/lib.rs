@@ -14,6 +14,7 @@ mod deliver;
 mod env;
 mod harden;
 mod keys;
+mod managed_secret;
 mod prompt;
 mod secret;
 mod serve;

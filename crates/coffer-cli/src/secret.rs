@@ -3,6 +3,7 @@
 
 use crate::connect::ConnectArgs;
 use crate::copilot::{self, Store};
+use crate::managed_secret::ManagedSecret;
 use crate::{prompt, ui, workspace};
 use anyhow::{Context as _, anyhow, bail};
 use clap::{Args, Subcommand};
@@ -38,9 +39,11 @@ enum SecretSubcommand {
         json: bool,
     },
     /// Show a secret's metadata in one environment (or every environment where it is set);
-    /// its value only with --reveal.
+    /// its value only with --reveal. A name no Copilot secret has is looked up in Secrets
+    /// Manager (a secret tagged for the application, as a manifest's `secretsmanager:` names
+    /// it), with its primary Region and replicas.
     Show {
-        /// The name of the secret.
+        /// The name of the secret (or of a Secrets Manager secret, or its ARN).
         name: String,
         /// Name of the application [default: the workspace's application]
         #[arg(short, long)]
@@ -725,10 +728,14 @@ async fn show(
     reveal: bool,
     json: bool,
 ) -> anyhow::Result<()> {
-    copilot::validate_secret_name(name).map_err(|e| anyhow!("secret name {name} is invalid: {e}"))?;
+    let copilot_name = copilot::validate_secret_name(name).map_err(|e| anyhow!("secret name {name} is invalid: {e}"));
     let app = resolve_app(app)?;
     let store = Store::new(backend);
     let found = ui::spin(format!("Reading secret {name}"), async {
+        // Not a name `secret init` could have given: only Secrets Manager can hold it.
+        if copilot_name.is_err() {
+            return anyhow::Ok(Vec::new());
+        }
         store.get_application(&app).await.with_context(|| format!("get application {app}"))?;
         if let Some(env) = &env {
             store
@@ -760,6 +767,21 @@ async fn show(
     })
     .await?;
     if found.is_empty() {
+        let managed = ui::spin(format!("Reading Secrets Manager secret {name}"), async {
+            ManagedSecret::find(backend, name, &app, env.as_deref(), reveal)
+                .await
+                .with_context(|| format!("describe secret {name}"))
+        })
+        .await?;
+        if let Some(managed) = managed {
+            if json {
+                ui::data(serde_json::json!({ "app": app, "name": name, "secretsManager": managed.json() }));
+            } else {
+                ui::data(managed.table());
+            }
+            return Ok(());
+        }
+        copilot_name?;
         match &env {
             Some(env) => bail!("secret {name} is not set in environment {env} of application {app}"),
             None => bail!("secret {name} is not set in any environment of application {app}"),

@@ -20,4 +20,4 @@ pub use resolve::{
     FetchedParameters, FetchedSecret, Resolution, SecretSource, Tags, parameter_name_of, resolve, sm_request_outcome,
     ssm_batch_outcome,
 };
-pub use secrets::{NewSecret, SecretInfo, SecretPayload, SecretValue, SecretVersion};
+pub use secrets::{NewSecret, ReplicaInfo, SecretInfo, SecretPayload, SecretValue, SecretVersion};

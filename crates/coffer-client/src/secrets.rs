@@ -33,6 +33,19 @@ pub struct SecretInfo {
     pub tags: Vec<Tag>,
     /// Set when the secret is scheduled for deletion.
     pub deleted: Option<Timestamp>,
+    /// The Region of the primary secret, on a replicated secret (a primary or a replica).
+    pub primary_region: Option<String>,
+    /// A primary's replicas (DescribeSecret only; ListSecrets does not report them).
+    pub replicas: Vec<ReplicaInfo>,
+}
+
+/// One replica of a primary secret, as `ReplicationStatus` reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplicaInfo {
+    pub region: String,
+    /// `InSync`, `Failed` or `InProgress`.
+    pub status: String,
+    pub message: Option<String>,
 }
 
 /// One version of a secret and its staging labels.

@@ -444,3 +444,62 @@ async fn external_id_and_session_policies() {
         assert_eq!(e.code(), Some("ValidationError"));
     });
 }
+
+/// IAM and STS check every member against the model first and report every violation in one
+/// `ValidationError`, numbers quoted as the Query services quote them; nothing is created.
+#[tokio::test]
+async fn iam_and_sts_report_every_violation_at_once() {
+    on_every_backend!(server => {
+        let (iam, sts) = (server.iam().await, server.sts().await);
+        let e = iam
+            .create_role()
+            .role_name("bad name!")
+            .path("noslash")
+            .assume_role_policy_document(TRUST)
+            .max_session_duration(100)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Some("ValidationError"));
+        assert_eq!(
+            e.message(),
+            Some(
+                "3 validation errors detected: \
+                 Value 'bad name!' at 'roleName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+; \
+                 Value 'noslash' at 'path' failed to satisfy constraint: Member must satisfy regular expression pattern: (\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F); \
+                 Value '100' at 'maxSessionDuration' failed to satisfy constraint: Member must have value greater than or equal to 3600"
+            )
+        );
+        assert!(iam.list_roles().send().await.unwrap().roles().is_empty());
+
+        let e = iam.put_role_policy().role_name(&"r".repeat(65)).policy_name("p q").policy_document("").send().await.unwrap_err();
+        assert_eq!(
+            e.message(),
+            Some(format!(
+                "3 validation errors detected: \
+                 Value '{}' at 'roleName' failed to satisfy constraint: Member must have length less than or equal to 64; \
+                 Value 'p q' at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+; \
+                 Value '' at 'policyDocument' failed to satisfy constraint: Member must have length greater than or equal to 1",
+                "r".repeat(65)
+            ).as_str())
+        );
+
+        let e = sts
+            .assume_role()
+            .role_arn("arn:aws:iam::000000000000:role/whatever")
+            .role_session_name("a")
+            .duration_seconds(100)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Some("ValidationError"));
+        assert_eq!(
+            e.message(),
+            Some(
+                "2 validation errors detected: \
+                 Value 'a' at 'roleSessionName' failed to satisfy constraint: Member must have length greater than or equal to 2; \
+                 Value '100' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900"
+            )
+        );
+    });
+}

@@ -220,6 +220,83 @@ async fn create_rules() {
     });
 }
 
+/// Every request is checked against the model's constraints first, and every violation is
+/// reported in one ValidationException; secret values are never repeated; nothing changes.
+#[tokio::test]
+async fn model_constraints_report_every_violation_at_once() {
+    on_every_backend!(server => {
+        let ep = server.endpoint.as_str();
+        let one = |m: &str| format!("1 validation error detected: {m}");
+        let long = "d".repeat(2049);
+        let r = raw(
+            ep,
+            "secretsmanager.CreateSecret",
+            &format!(r#"{{"Name":"many","ClientRequestToken":"short","Description":"{long}","Type":"","SecretString":"hunter2"}}"#),
+        );
+        assert_eq!((r.status, r.json()["__type"].as_str()), (400, Some("ValidationException")));
+        assert_eq!(
+            r.json()["Message"],
+            format!(
+                "3 validation errors detected: \
+                 Value 'short' at 'clientRequestToken' failed to satisfy constraint: Member must have length greater than or equal to 32; \
+                 Value '{long}' at 'description' failed to satisfy constraint: Member must have length less than or equal to 2048; \
+                 Value '' at 'type' failed to satisfy constraint: Member must have length between 1 and 256"
+            )
+        );
+        let sm = server.secrets_manager().await;
+        assert_eq!(err!(sm.describe_secret().secret_id("many").send()), pair(RNF, NOT_FOUND));
+
+        create(&sm, "kept", "v1").await;
+        let stages: Vec<String> = (0..21).map(|i| format!("s{i}")).collect();
+        let r = raw(
+            ep,
+            "secretsmanager.PutSecretValue",
+            &serde_json::json!({"SecretId": "kept", "SecretString": "", "VersionStages": stages}).to_string(),
+        );
+        assert_eq!(r.status, 400);
+        assert_eq!(
+            r.json()["Message"],
+            format!(
+                "2 validation errors detected: \
+                 Value at 'secretString' failed to satisfy constraint: Member must have length greater than or equal to 1; \
+                 Value '[{}]' at 'versionStages' failed to satisfy constraint: Member must have length less than or equal to 20",
+                stages.join(", ")
+            )
+        );
+        assert_eq!(value(&sm, "kept").await, "v1");
+
+        let r = raw(ep, "secretsmanager.ListSecrets", r#"{"MaxResults":101,"SortOrder":"up","SortBy":"size"}"#);
+        assert_eq!(
+            r.json()["Message"],
+            "3 validation errors detected: \
+             Value 101 at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 100; \
+             Value 'up' at 'sortOrder' failed to satisfy constraint: Member must satisfy enum value set: [asc, desc]; \
+             Value 'size' at 'sortBy' failed to satisfy constraint: Member must satisfy enum value set: [created-date, last-accessed-date, last-changed-date, name]"
+        );
+        let r = raw(ep, "secretsmanager.ListSecrets", r#"{"Filters":[{"Key":"name","Values":["a*"]}]}"#);
+        assert_eq!(
+            r.json()["Message"],
+            one("Value '[a*]' at 'filters.1.member.values' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 512, Member must satisfy regular expression pattern: ^\\!?[a-zA-Z0-9 :_@\\/\\+\\=\\.\\-\\!]*$]")
+        );
+
+        let r = raw(ep, "secretsmanager.UntagResource", r#"{"SecretId":"kept","TagKeys":["a*b"]}"#);
+        assert_eq!(
+            r.json()["Message"],
+            one("Value '[a*b]' at 'tagKeys' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy regular expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$ and have length between 1 and 128]")
+        );
+        let (c, m) = err!(sm.get_random_password().password_length(0).exclude_characters("x".repeat(4097)).send());
+        assert_eq!(c, "ValidationException");
+        assert!(m.starts_with("2 validation errors detected: Value 0 at 'passwordLength'"), "{m}");
+        let r = raw(ep, "secretsmanager.UpdateSecretVersionStage", r#"{"SecretId":"kept","MoveToVersionId":"x"}"#);
+        assert_eq!(
+            r.json()["Message"],
+            "2 validation errors detected: \
+             Value null at 'versionStage' failed to satisfy constraint: Member must not be null; \
+             Value 'x' at 'moveToVersionId' failed to satisfy constraint: Member must have length greater than or equal to 32"
+        );
+    });
+}
+
 #[tokio::test]
 async fn client_request_token_idempotency() {
     on_every_backend!(server => {

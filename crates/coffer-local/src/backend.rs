@@ -6,7 +6,7 @@ use coffer_aws::Scope;
 use coffer_aws::secret::ExposeSecret as _;
 use coffer_client::{
     Backend, ClientError, Identity, NewParameter, NewRole, NewSecret, Parameter, ParameterAttributes, ParameterInfo,
-    Role, SecretInfo, SecretPayload, SecretValue, SecretVersion, Tag,
+    ReplicaInfo, Role, SecretInfo, SecretPayload, SecretValue, SecretVersion, Tag,
 };
 use coffer_services::audit::{AuditLines, Auditor};
 use coffer_services::iam::model::{
@@ -573,6 +573,13 @@ fn secret_info(d: SecretDescription) -> SecretInfo {
             .map(|t| Tag { key: t.key.unwrap_or_default(), value: t.value.unwrap_or_default() })
             .collect(),
         deleted: d.deleted_date,
+        primary_region: d.primary_region,
+        replicas: d
+            .replication_status
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| ReplicaInfo { region: r.region, status: r.status, message: r.status_message })
+            .collect(),
     }
 }
 

@@ -14,7 +14,7 @@ use coffer_aws::Timestamp;
 use coffer_aws::secret::{ExposeSecret, SecretString};
 use coffer_client::{
     Backend, ClientError, Identity, NewParameter, NewRole, NewSecret, Parameter, ParameterAttributes, ParameterInfo,
-    Role, SecretInfo, SecretPayload, SecretValue, SecretVersion, Tag,
+    ReplicaInfo, Role, SecretInfo, SecretPayload, SecretValue, SecretVersion, Tag,
 };
 
 /// Used when neither `--region`, `AWS_REGION` nor the profile names a region.
@@ -375,6 +375,8 @@ impl Backend for RemoteBackend {
                 description: s.description().map(str::to_owned),
                 tags: sm_tags_of(s.tags()),
                 deleted: s.deleted_date().map(|d| timestamp(Some(d))),
+                primary_region: s.primary_region().map(str::to_owned),
+                replicas: Vec::new(),
             }));
             match page.next_token() {
                 Some(t) if !t.is_empty() => next_token = Some(t.to_owned()),
@@ -391,6 +393,16 @@ impl Backend for RemoteBackend {
                 description: s.description().map(str::to_owned),
                 tags: sm_tags_of(s.tags()),
                 deleted: s.deleted_date().map(|d| timestamp(Some(d))),
+                primary_region: s.primary_region().map(str::to_owned),
+                replicas: s
+                    .replication_status()
+                    .iter()
+                    .map(|r| ReplicaInfo {
+                        region: r.region().unwrap_or_default().to_owned(),
+                        status: r.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                        message: r.status_message().map(str::to_owned),
+                    })
+                    .collect(),
             })),
             Err(e) if e.is("ResourceNotFoundException") => Ok(None),
             Err(e) => Err(e),

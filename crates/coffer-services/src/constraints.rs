@@ -5,9 +5,9 @@
 //! satisfy constraint: Member must have length less than or equal to 132; Value …`.
 //!
 //! Each input shape states its members' constraints once ([`Constrained`]); operations
-//! never re-check them.
+//! never re-check them. The JSON services answer `ValidationException`
+//! ([`Constrained::check`]), IAM and STS `ValidationError` ([`Constrained::check_query`]).
 
-use crate::json::validation;
 use coffer_aws::AwsError;
 
 /// A pattern as the model writes it, and the test that implements it.
@@ -24,19 +24,26 @@ pub struct Str {
     pub max: Option<usize>,
     pub pattern: Option<Pattern>,
     pub one_of: Option<&'static [&'static str]>,
+    /// Where the service words a broken rule its own way rather than the model's (SSM's and
+    /// Secrets Manager's tag members, `Type`): the one text for any broken rule.
+    pub worded: Option<&'static str>,
 }
 
 impl Str {
     pub const fn len(min: usize, max: usize) -> Self {
-        Self { min: Some(min), max: Some(max), pattern: None, one_of: None }
+        Self { min: Some(min), max: Some(max), pattern: None, one_of: None, worded: None }
     }
 
     pub const fn one_of(values: &'static [&'static str]) -> Self {
-        Self { min: None, max: None, pattern: None, one_of: Some(values) }
+        Self { min: None, max: None, pattern: None, one_of: Some(values), worded: None }
     }
 
     pub const fn pattern(self, pattern: Pattern) -> Self {
         Self { pattern: Some(pattern), ..self }
+    }
+
+    pub const fn worded(self, text: &'static str) -> Self {
+        Self { worded: Some(text), ..self }
     }
 
     /// The texts of the constraints `s` breaks, in AWS's order.
@@ -55,16 +62,23 @@ impl Str {
         if let Some(values) = self.one_of.filter(|values| !values.contains(&s)) {
             out.push(format!("Member must satisfy enum value set: [{}]", values.join(", ")));
         }
-        out
+        match self.worded {
+            Some(text) if !out.is_empty() => vec![text.to_owned()],
+            _ => out,
+        }
     }
 
     /// Every constraint, as a list element's violation names them.
     fn all(&self) -> Vec<String> {
+        if let Some(text) = self.worded {
+            return vec![text.to_owned()];
+        }
         let mut out = Vec::new();
         if let Some(max) = self.max {
             out.push(format!("Member must have length less than or equal to {max}"));
         }
-        if let Some(min) = self.min {
+        // A minimum of 0 is no constraint: the model states none.
+        if let Some(min) = self.min.filter(|min| *min > 0) {
             out.push(format!("Member must have length greater than or equal to {min}"));
         }
         if let Some(p) = self.pattern {
@@ -90,18 +104,26 @@ impl At {
 }
 
 /// The violations found so far.
-#[derive(Default)]
-pub struct Violations(Vec<String>);
+pub struct Violations {
+    found: Vec<String>,
+    quote_numbers: bool,
+}
 
 impl Violations {
     fn push(&mut self, value: &str, at: &At, constraint: &str) {
-        self.0.push(format!("Value '{value}' at '{}' failed to satisfy constraint: {constraint}", at.0));
+        self.found.push(format!("Value '{value}' at '{}' failed to satisfy constraint: {constraint}", at.0));
+    }
+
+    /// A violation whose value is not repeated (a secret, a document too long to echo, a
+    /// list of structures).
+    fn push_unshown(&mut self, at: &At, constraint: &str) {
+        self.found.push(format!("Value at '{}' failed to satisfy constraint: {constraint}", at.0));
     }
 
     /// A member the model requires.
-    pub fn required<T>(&mut self, at: At, value: Option<&T>) {
+    pub fn required<T: ?Sized>(&mut self, at: At, value: Option<&T>) {
         if value.is_none() {
-            self.0.push(format!("Value null at '{}' failed to satisfy constraint: Member must not be null", at.0));
+            self.found.push(format!("Value null at '{}' failed to satisfy constraint: Member must not be null", at.0));
         }
     }
 
@@ -110,6 +132,18 @@ impl Violations {
         let Some(value) = value else { return };
         for constraint in rule.broken(value) {
             self.push(value, &at, &constraint);
+        }
+    }
+
+    /// A string member whose value is never repeated (a secret value, a policy document),
+    /// when present: its length (characters or bytes, as the model counts).
+    pub fn unshown_len(&mut self, at: At, len: Option<usize>, min: usize, max: usize) {
+        let Some(len) = len else { return };
+        if len > max {
+            self.push_unshown(&at, &format!("Member must have length less than or equal to {max}"));
+        }
+        if len < min {
+            self.push_unshown(&at, &format!("Member must have length greater than or equal to {min}"));
         }
     }
 
@@ -127,7 +161,7 @@ impl Violations {
     /// A list of structures, when present: its length, then each element's own members.
     pub fn list<T: Constrained>(&mut self, at: At, items: Option<&[T]>, min: usize, max: usize) {
         let Some(items) = items else { return };
-        self.list_len(&at, &format!("{} items", items.len()), items.len(), min, max);
+        self.unshown_len(at.clone(), Some(items.len()), min, max);
         for (i, item) in items.iter().enumerate() {
             item.constrain(&at.item(i), self);
         }
@@ -142,12 +176,13 @@ impl Violations {
         }
     }
 
-    /// A number member, when present.
+    /// A number member, when present. The JSON services show it unquoted, the Query ones
+    /// (IAM, STS) quoted like a string.
     pub fn range(&mut self, at: At, value: Option<i64>, min: i64, max: i64) {
         let Some(value) = value else { return };
-        // Numbers are shown unquoted.
+        let shown = if self.quote_numbers { format!("'{value}'") } else { value.to_string() };
         let mut push = |constraint: String| {
-            self.0.push(format!("Value {value} at '{}' failed to satisfy constraint: {constraint}", at.0));
+            self.found.push(format!("Value {shown} at '{}' failed to satisfy constraint: {constraint}", at.0));
         };
         if value > max {
             push(format!("Member must have value less than or equal to {max}"));
@@ -157,12 +192,13 @@ impl Violations {
         }
     }
 
-    fn into_error(self) -> Option<AwsError> {
-        let n = self.0.len();
-        (n > 0).then(|| {
-            let errors = if n == 1 { "error" } else { "errors" };
-            validation(format!("{n} validation {errors} detected: {}", self.0.join("; ")))
-        })
+    fn into_error(self, error: fn(String) -> AwsError) -> Result<(), AwsError> {
+        let n = self.found.len();
+        if n == 0 {
+            return Ok(());
+        }
+        let errors = if n == 1 { "error" } else { "errors" };
+        Err(error(format!("{n} validation {errors} detected: {}", self.found.join("; "))))
     }
 }
 
@@ -170,11 +206,20 @@ impl Violations {
 pub trait Constrained {
     fn constrain(&self, at: &At, v: &mut Violations);
 
-    /// Every violation of the whole input, as one error.
+    /// Every violation of the whole input, as one JSON-protocol `ValidationException`.
     fn check(&self) -> Result<(), AwsError> {
-        let mut v = Violations::default();
+        self.violations(false).into_error(|m| crate::json::validation(m))
+    }
+
+    /// Every violation of the whole input, as one query-protocol `ValidationError`.
+    fn check_query(&self) -> Result<(), AwsError> {
+        self.violations(true).into_error(|m| crate::query::validation(m))
+    }
+
+    fn violations(&self, quote_numbers: bool) -> Violations {
+        let mut v = Violations { found: Vec::new(), quote_numbers };
         self.constrain(&At(String::new()), &mut v);
-        v.into_error().map_or(Ok(()), Err)
+        v
     }
 }
 

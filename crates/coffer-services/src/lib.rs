@@ -9,7 +9,9 @@
 //! body for one and dispatches it; [`invoke::Invocation`] wraps a call, however it arrives,
 //! and produces its audit event.
 //!
-//! Every operation authorizes first (through [`RequestContext::authorize`]), then validates,
+//! Every operation first checks its input against the service model's constraints
+//! ([`constraints`]: every violation in one validation error), then authorizes (through
+//! [`RequestContext::authorize`]) and checks what the request means, in the order AWS does,
 //! then touches the store.
 
 pub mod audit;

@@ -569,3 +569,67 @@ fn audit_listing_into_a_closed_pipe_ends_quietly() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// `secret show` of a name no Copilot secret has finds the Secrets Manager secret a manifest's
+/// `secretsmanager:` would name, when it is tagged for the application: where it is kept (its
+/// primary Region, each replica and its status), its value only with --reveal.
+#[test]
+fn secret_show_finds_secrets_manager_secrets_with_their_replicas() {
+    use coffer_services::operation::SecretsManagerOperation::{CreateSecret, ReplicateSecretToRegions};
+    on_every_backend(|h| {
+        h.app_and_env("demo", &["test"]);
+        h.store(async |store| {
+            let services = coffer_services::Services::new(store.clone());
+            let sm = &services.secrets_manager;
+            let root = |region: &str| {
+                coffer_services::RequestContext::root(coffer_aws::Scope::new(ACCOUNT, region), "test setup")
+            };
+            let tagged =
+                r#"[{"Key":"copilot-application","Value":"demo"},{"Key":"copilot-environment","Value":"test"}]"#;
+            let create = |name: &str| {
+                format!(r#"{{"Name":"{name}","SecretString":"{{\"password\":\"pw-{name}\"}}","Tags":{tagged}}}"#)
+            };
+            // A secret of the same name already in eu-west-2: that replica fails.
+            sm.call(CreateSecret, &root("eu-west-2"), create("mysql").as_bytes()).await.unwrap();
+            sm.call(CreateSecret, &root(REGION), create("mysql").as_bytes()).await.unwrap();
+            let regions =
+                br#"{"SecretId":"mysql","AddReplicaRegions":[{"Region":"eu-west-1"},{"Region":"eu-west-2"}]}"#;
+            sm.call(ReplicateSecretToRegions, &root(REGION), regions).await.unwrap();
+            sm.call(CreateSecret, &root(REGION), br#"{"Name":"untagged","SecretString":"x"}"#).await.unwrap();
+        });
+
+        let shown = h.run(&["secret", "show", "mysql"]).success().stdout.clone();
+        assert!(shown.contains("Primary Region       us-east-1\n"), "{shown}");
+        assert!(
+            shown.contains(
+                "Replicas             eu-west-1 InSync: Replication succeeded\n                     eu-west-2 Failed: Secret with this name already exists in this region\n"
+            ),
+            "{shown}"
+        );
+        assert!(shown.contains("Environment          test\n"), "{shown}");
+        assert!(shown.contains("(hidden; pass --reveal to show it)") && !shown.contains("pw-mysql"), "{shown}");
+
+        let j = h.run(&["secret", "show", "mysql", "--env", "test", "--json", "--reveal"]).success().json();
+        let s = &j["secretsManager"];
+        assert!(s["arn"].as_str().unwrap().starts_with("arn:aws:secretsmanager:us-east-1:000000000000:secret:mysql-"));
+        assert_eq!(s["primaryRegion"], "us-east-1");
+        assert_eq!(
+            s["replicas"],
+            serde_json::json!([
+                {"region": "eu-west-1", "status": "InSync", "statusMessage": "Replication succeeded"},
+                {"region": "eu-west-2", "status": "Failed", "statusMessage": "Secret with this name already exists in this region"},
+            ])
+        );
+        assert_eq!(s["value"], r#"{"password":"pw-mysql"}"#);
+
+        // Not tagged for the application (or for that environment): not its secret.
+        h.run(&["secret", "show", "untagged"])
+            .failure()
+            .stderr_is("✘ secret untagged is not set in any environment of application demo\n");
+        h.run(&["env", "init", "--name", "prod"]).success();
+        h.run(&["secret", "show", "mysql", "--env", "prod"])
+            .failure()
+            .stderr_is("✘ secret mysql is not set in environment prod of application demo\n");
+        h.run(&["secret", "show", "no/such"]).failure().stderr_has("secret name no/such is invalid");
+    });
+}

@@ -6,13 +6,13 @@ use super::model::{
     ListAccessKeysInput, ListAccessKeysOutput,
 };
 use super::{
-    Iam, MAX_ACCESS_KEYS_PER_USER, caller_user_name, check_length, check_name, finish_page, no_such_access_key,
-    no_such_user, page, quota, root_arn,
+    Iam, MAX_ACCESS_KEYS_PER_USER, caller_user_name, finish_page, no_such_access_key, no_such_user, page, quota,
+    root_arn,
 };
 use crate::RequestContext;
+use crate::constraints::Constrained as _;
 use crate::error::OpResult;
 use crate::operation::IamOperation;
-use crate::query::constraint;
 use coffer_aws::Timestamp;
 use coffer_store::credentials::{generate_access_key_id, generate_secret_access_key};
 use coffer_store::iam::{NewAccessKey, PrincipalKind, PrincipalRecord};
@@ -43,10 +43,7 @@ impl Iam {
     /// The named user, or without a name the caller (a user, or the root); authorized.
     async fn key_owner(&self, ctx: &RequestContext, user_name: Option<&str>, action: &str) -> OpResult<Owner> {
         let name = match user_name {
-            Some(name) => {
-                check_name(name, "userName", 128)?;
-                Some(name.to_owned())
-            }
+            Some(name) => Some(name.to_owned()),
             None => caller_user_name(ctx)?,
         };
         match name {
@@ -66,6 +63,7 @@ impl Iam {
         ctx: &RequestContext,
         input: CreateAccessKeyInput,
     ) -> OpResult<CreateAccessKeyOutput> {
+        input.check_query()?;
         let owner = self.key_owner(ctx, input.user_name.as_deref(), IamOperation::CreateAccessKey.action()).await?;
         let mut tx = self.store.begin().await?;
         let owner = match owner {
@@ -115,6 +113,7 @@ impl Iam {
         ctx: &RequestContext,
         input: ListAccessKeysInput,
     ) -> OpResult<ListAccessKeysOutput> {
+        input.check_query()?;
         let owner = self.key_owner(ctx, input.user_name.as_deref(), IamOperation::ListAccessKeys.action()).await?;
         let (max, after) = page(IamOperation::ListAccessKeys, &input.paging)?;
         let keys =
@@ -134,15 +133,7 @@ impl Iam {
     }
 
     pub async fn delete_access_key(&self, ctx: &RequestContext, input: DeleteAccessKeyInput) -> OpResult<()> {
-        check_length(&input.access_key_id, "accessKeyId", 16, 128)?;
-        if !input.access_key_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(constraint(
-                &input.access_key_id,
-                "accessKeyId",
-                "Member must satisfy regular expression pattern: [\\w]+",
-            )
-            .into());
-        }
+        input.check_query()?;
         let owner = self.key_owner(ctx, input.user_name.as_deref(), IamOperation::DeleteAccessKey.action()).await?;
         let mut tx = self.store.begin().await?;
         let deleted = tx.iam_delete_access_key(&ctx.scope.account, owner.principal_id(), &input.access_key_id).await?;

@@ -5,6 +5,7 @@
 //! signed for. Operations on an existing user or role read it first, to authorize against
 //! its real ARN (which carries its path), then lock and change it in one transaction.
 
+pub(crate) mod constraints;
 pub(crate) mod errors;
 mod keys;
 pub mod model;
@@ -19,7 +20,7 @@ use crate::RequestContext;
 use crate::context::{RequestFacts, ResourceFacts};
 use crate::error::OpResult;
 use crate::operation::IamOperation;
-use crate::query::{self, Params, constraint};
+use crate::query::{self, Params};
 use coffer_aws::AwsError;
 use coffer_store::iam::{PrincipalKind, PrincipalRecord};
 use coffer_store::{Store, WriteTx};
@@ -33,7 +34,6 @@ pub const DEFAULT_MAX_SESSION_SECONDS: i64 = 3600;
 /// Aggregate inline policy size (non-whitespace characters) per user and per role.
 pub const USER_POLICY_SIZE: usize = 2048;
 pub const ROLE_POLICY_SIZE: usize = 10_240;
-const MAX_ITEMS: i64 = 1000;
 const DEFAULT_MAX_ITEMS: i64 = 100;
 
 #[derive(Clone, Debug)]
@@ -223,117 +223,17 @@ fn not_found(kind: PrincipalKind, name: &str) -> AwsError {
     }
 }
 
-fn check_length(value: &str, member: &str, min: usize, max: usize) -> OpResult<()> {
-    let n = value.chars().count();
-    if n < min {
-        return Err(
-            constraint(value, member, &format!("Member must have length greater than or equal to {min}")).into()
-        );
-    }
-    if n > max {
-        return Err(constraint(value, member, &format!("Member must have length less than or equal to {max}")).into());
-    }
-    Ok(())
-}
-
-/// A user, role or policy name: `[\w+=,.@-]+` (ASCII `\w`), `max` characters at most.
-fn check_name(value: &str, member: &str, max: usize) -> OpResult<()> {
-    check_length(value, member, 1, max)?;
-    if !value.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)) {
-        return Err(constraint(value, member, "Member must satisfy regular expression pattern: [\\w+=,.@-]+").into());
-    }
-    Ok(())
-}
-
-/// A path: `/` or `/…/` of printable ASCII, at most 512 characters.
-fn check_path(path: &str) -> OpResult<()> {
-    check_length(path, "path", 1, 512)?;
-    let ok = path == "/"
-        || (path.len() >= 3
-            && path.starts_with('/')
-            && path.ends_with('/')
-            && path.chars().all(|c| ('\u{21}'..='\u{7e}').contains(&c)));
-    if !ok {
-        return Err(constraint(
-            path,
-            "path",
-            "Member must satisfy regular expression pattern: (\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)",
-        )
-        .into());
-    }
-    Ok(())
-}
-
-fn check_path_prefix(prefix: &str) -> OpResult<()> {
-    check_length(prefix, "pathPrefix", 1, 512)?;
-    if !prefix.starts_with('/') || !prefix.chars().all(|c| ('\u{21}'..='\u{7e}').contains(&c)) {
-        return Err(constraint(
-            prefix,
-            "pathPrefix",
-            "Member must satisfy regular expression pattern: \\u002F[\\u0021-\\u007E]*",
-        )
-        .into());
-    }
-    Ok(())
-}
-
-/// A policy document's wire constraints (length, Latin-1 text) and that it is a JSON object.
-/// `malformed` is the error for text that is not JSON. The policy engine validates grammar.
-fn check_policy_document(document: &str, member: &str, malformed: fn() -> AwsError) -> OpResult<()> {
-    let n = document.chars().count();
-    if n < 1 {
-        return Err(constraint(document, member, "Member must have length greater than or equal to 1").into());
-    }
-    if n > 131_072 {
-        return Err(validation_no_value(member, "Member must have length less than or equal to 131072").into());
-    }
-    if !document.chars().all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}')) {
-        return Err(constraint(
-            document,
-            member,
-            "Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+",
-        )
-        .into());
-    }
+/// A policy document (its length and characters already checked) must be a JSON object;
+/// `malformed` is the error for one that is not. The policy engine validates grammar.
+fn check_policy_json(document: &str, malformed: fn() -> AwsError) -> OpResult<()> {
     match serde_json::from_str::<serde_json::Value>(document) {
         Ok(serde_json::Value::Object(_)) => Ok(()),
         _ => Err(malformed().into()),
     }
 }
 
-/// A constraint message for a value too long to repeat.
-fn validation_no_value(member: &str, constraint: &str) -> AwsError {
-    query::validation(format!(
-        "1 validation error detected: Value at '{member}' failed to satisfy constraint: {constraint}"
-    ))
-}
-
-/// IAM's character rule for a tag key (`key`: at least one character) or value.
-fn tag_pattern_error(text: &str, member: &str, key: bool) -> OpResult<()> {
-    if crate::tag_text::is_tag_text(text) {
-        return Ok(());
-    }
-    let repeat = if key { '+' } else { '*' };
-    Err(constraint(
-        text,
-        member,
-        &format!("Member must satisfy regular expression pattern: [\\p{{L}}\\p{{Z}}\\p{{N}}_.:/=+\\-@]{repeat}"),
-    )
-    .into())
-}
-
-/// Tag rules of TagUser, TagRole, CreateUser and CreateRole.
-fn check_tags(tags: &[Tag]) -> OpResult<()> {
-    if tags.len() > MAX_TAGS {
-        return Err(validation_no_value("tags", "Member must have length less than or equal to 50").into());
-    }
-    for (i, (key, value)) in tags.iter().enumerate() {
-        let n = i + 1;
-        check_length(key, &format!("tags.{n}.member.key"), 1, 128)?;
-        tag_pattern_error(key, &format!("tags.{n}.member.key"), true)?;
-        check_length(value, &format!("tags.{n}.member.value"), 0, 256)?;
-        tag_pattern_error(value, &format!("tags.{n}.member.value"), false)?;
-    }
+/// Tag keys compare without regard to case: a request may not carry one twice.
+fn check_duplicate_tags(tags: &[Tag]) -> OpResult<()> {
     for (i, (key, _)) in tags.iter().enumerate() {
         if tags[..i].iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
             return Err(duplicate_tag_keys().into());
@@ -342,15 +242,10 @@ fn check_tags(tags: &[Tag]) -> OpResult<()> {
     Ok(())
 }
 
-/// MaxItems (1..=1000, default 100) and the key a Marker continues after.
+/// MaxItems (the constraints hold it to 1..=1000; 100 by default) and the key a Marker
+/// continues after.
 fn page(op: IamOperation, paging: &Paging) -> OpResult<(i64, Option<String>)> {
     let max = paging.max_items.unwrap_or(DEFAULT_MAX_ITEMS);
-    if max < 1 {
-        return Err(constraint(max, "maxItems", "Member must have value greater than or equal to 1").into());
-    }
-    if max > MAX_ITEMS {
-        return Err(constraint(max, "maxItems", "Member must have value less than or equal to 1000").into());
-    }
     let after = match &paging.marker {
         Some(marker) => Some(crate::pagination::decode(op, marker).ok_or_else(invalid_marker)?),
         None => None,

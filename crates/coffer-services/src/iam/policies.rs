@@ -1,11 +1,13 @@
 //! Inline policies of users and roles: Put/Get/Delete/List{User,Role}Policy/Policies.
 
+use super::constraints::Of;
 use super::model::{GetPolicyOutput, ListPoliciesInput, ListPoliciesOutput, PolicyNameInput, PutPolicyInput};
 use super::{
-    Iam, ROLE_POLICY_SIZE, USER_POLICY_SIZE, check_name, check_policy_document, finish_page, no_such_role_policy,
-    no_such_user_policy, page, policy_size, policy_syntax,
+    Iam, ROLE_POLICY_SIZE, USER_POLICY_SIZE, check_policy_json, finish_page, no_such_role_policy, no_such_user_policy,
+    page, policy_size, policy_syntax,
 };
 use crate::RequestContext;
+use crate::constraints::Constrained as _;
 use crate::error::OpResult;
 use crate::operation::IamOperation;
 use coffer_aws::AwsError;
@@ -14,10 +16,6 @@ use coffer_store::iam::PrincipalKind;
 /// What differs between the user and role flavours of each operation.
 struct Flavour {
     kind: PrincipalKind,
-    /// `userName` / `roleName` in validation messages.
-    member: &'static str,
-    /// Longest name the member allows.
-    max_name: usize,
     /// `UserName` / `RoleName` in responses.
     element: &'static str,
     size_limit: usize,
@@ -26,8 +24,6 @@ struct Flavour {
 
 const USER: Flavour = Flavour {
     kind: PrincipalKind::User,
-    member: "userName",
-    max_name: 128,
     element: "UserName",
     size_limit: USER_POLICY_SIZE,
     no_such_policy: no_such_user_policy,
@@ -35,8 +31,6 @@ const USER: Flavour = Flavour {
 
 const ROLE: Flavour = Flavour {
     kind: PrincipalKind::Role,
-    member: "roleName",
-    max_name: 64,
     element: "RoleName",
     size_limit: ROLE_POLICY_SIZE,
     no_such_policy: no_such_role_policy,
@@ -55,10 +49,9 @@ impl Iam {
         input: PutPolicyInput,
         op: IamOperation,
     ) -> OpResult<()> {
-        check_name(&input.name, f.member, f.max_name)?;
-        check_name(&input.policy_name, "policyName", 128)?;
+        Of(f.kind, &input).check_query()?;
         let record = self.authorized_principal(ctx, f.kind, &input.name, op.action()).await?;
-        check_policy_document(&input.policy_document, "policyDocument", policy_syntax)?;
+        check_policy_json(&input.policy_document, policy_syntax)?;
 
         let (mut tx, record) = self.begin_locked(ctx, f.kind, &record.name).await?;
         let others: usize = tx
@@ -82,8 +75,7 @@ impl Iam {
         input: PolicyNameInput,
         op: IamOperation,
     ) -> OpResult<GetPolicyOutput> {
-        check_name(&input.name, f.member, f.max_name)?;
-        check_name(&input.policy_name, "policyName", 128)?;
+        Of(f.kind, &input).check_query()?;
         let record = self.authorized_principal(ctx, f.kind, &input.name, op.action()).await?;
         let document = self
             .store
@@ -105,8 +97,7 @@ impl Iam {
         input: PolicyNameInput,
         op: IamOperation,
     ) -> OpResult<()> {
-        check_name(&input.name, f.member, f.max_name)?;
-        check_name(&input.policy_name, "policyName", 128)?;
+        Of(f.kind, &input).check_query()?;
         let record = self.authorized_principal(ctx, f.kind, &input.name, op.action()).await?;
         let mut tx = self.store.begin().await?;
         if !tx.iam_delete_policy(record.id, &input.policy_name).await? {
@@ -122,7 +113,7 @@ impl Iam {
         input: ListPoliciesInput,
         op: IamOperation,
     ) -> OpResult<ListPoliciesOutput> {
-        check_name(&input.name, f.member, f.max_name)?;
+        Of(f.kind, &input).check_query()?;
         let record = self.authorized_principal(ctx, f.kind, &input.name, op.action()).await?;
         let (max, after) = page(op, &input.paging)?;
         let names = self.store.iam_policy_names(record.id, after.as_deref(), max + 1).await?;

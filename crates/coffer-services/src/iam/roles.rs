@@ -2,12 +2,12 @@
 
 use super::model::{CreateRoleInput, ListInput, ListRolesOutput, RoleNameInput, RoleOutput};
 use super::{
-    DEFAULT_MAX_SESSION_SECONDS, Iam, check_length, check_name, check_path, check_path_prefix, check_policy_document,
-    check_tags, finish_page, must_delete_policies, page, principal_arn, role_exists, role_of, trust_policy_json,
+    DEFAULT_MAX_SESSION_SECONDS, Iam, check_duplicate_tags, check_policy_json, finish_page, must_delete_policies, page,
+    principal_arn, role_exists, role_of, trust_policy_json,
 };
+use crate::constraints::Constrained as _;
 use crate::error::OpResult;
 use crate::operation::IamOperation;
-use crate::query::constraint;
 use crate::{RequestContext, RequestFacts, RequestTags, ResourceFacts};
 use coffer_aws::Timestamp;
 use coffer_store::iam::{NewPrincipal, PrincipalKind, PrincipalListing, generate_unique_id};
@@ -18,9 +18,8 @@ impl Iam {
     /// CreateRole. The trust policy must be a JSON object; its grammar is the policy
     /// engine's to check.
     pub async fn create_role(&self, ctx: &RequestContext, input: CreateRoleInput) -> OpResult<RoleOutput> {
-        check_name(&input.role_name, "roleName", 64)?;
+        input.check_query()?;
         let path = input.path.as_deref().unwrap_or("/");
-        check_path(path)?;
         let arn = principal_arn(ctx, KIND, path, &input.role_name);
         // Tags in the request are `aws:RequestTag/…` for both actions, as in IAM.
         let request = ResourceFacts::of_request(RequestFacts::tags(RequestTags::set(&input.tags)));
@@ -28,28 +27,9 @@ impl Iam {
         if !input.tags.is_empty() {
             ctx.authorize_with(IamOperation::TagRole.action(), &arn, &request)?;
         }
-        if let Some(d) = &input.description {
-            check_length(d, "description", 0, 1000)?;
-        }
         let max_session = input.max_session_duration.unwrap_or(DEFAULT_MAX_SESSION_SECONDS);
-        if max_session < 3600 {
-            return Err(constraint(
-                max_session,
-                "maxSessionDuration",
-                "Member must have value greater than or equal to 3600",
-            )
-            .into());
-        }
-        if max_session > 43_200 {
-            return Err(constraint(
-                max_session,
-                "maxSessionDuration",
-                "Member must have value less than or equal to 43200",
-            )
-            .into());
-        }
-        check_policy_document(&input.assume_role_policy_document, "assumeRolePolicyDocument", trust_policy_json)?;
-        check_tags(&input.tags)?;
+        check_policy_json(&input.assume_role_policy_document, trust_policy_json)?;
+        check_duplicate_tags(&input.tags)?;
 
         let unique_id = generate_unique_id(KIND);
         let mut tx = self.store.begin().await?;
@@ -74,15 +54,15 @@ impl Iam {
     }
 
     pub async fn get_role(&self, ctx: &RequestContext, input: RoleNameInput) -> OpResult<RoleOutput> {
-        check_name(&input.role_name, "roleName", 64)?;
+        input.check_query()?;
         let record = self.authorized_principal(ctx, KIND, &input.role_name, IamOperation::GetRole.action()).await?;
         let tags = self.store.iam_tags(record.id).await?;
         Ok(RoleOutput { role: role_of(&record, tags) })
     }
 
     pub async fn list_roles(&self, ctx: &RequestContext, input: ListInput) -> OpResult<ListRolesOutput> {
+        input.check_query()?;
         let prefix = input.path_prefix.as_deref().unwrap_or("/");
-        check_path_prefix(prefix)?;
         ctx.authorize(IamOperation::ListRoles.action(), &principal_arn(ctx, KIND, prefix, ""))?;
         let (max, after) = page(IamOperation::ListRoles, &input.paging)?;
         let listing =
@@ -96,7 +76,7 @@ impl Iam {
     /// DeleteRole: refused with `DeleteConflict` while the role has inline policies. Its
     /// sessions' credentials are deleted with it.
     pub async fn delete_role(&self, ctx: &RequestContext, input: RoleNameInput) -> OpResult<()> {
-        check_name(&input.role_name, "roleName", 64)?;
+        input.check_query()?;
         self.authorized_principal(ctx, KIND, &input.role_name, IamOperation::DeleteRole.action()).await?;
         let (mut tx, record) = self.begin_locked(ctx, KIND, &input.role_name).await?;
         if !tx.iam_policies(record.id).await?.is_empty() {

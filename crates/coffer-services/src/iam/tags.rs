@@ -1,11 +1,10 @@
 //! TagUser, TagRole, UntagUser, UntagRole, ListUserTags, ListRoleTags. Tag keys compare
 //! without regard to case, as in IAM; at most 50 tags per user or role.
 
+use super::constraints::Of;
 use super::model::{ListTagsInput, ListTagsOutput, TagInput, UntagInput};
-use super::{
-    Iam, MAX_TAGS, check_length, check_name, check_tags, finish_page, page, quota, tag_pattern_error,
-    validation_no_value,
-};
+use super::{Iam, MAX_TAGS, check_duplicate_tags, finish_page, page, quota};
+use crate::constraints::Constrained as _;
 use crate::error::OpResult;
 use crate::operation::IamOperation;
 use crate::{RequestContext, RequestFacts, RequestTags};
@@ -14,8 +13,6 @@ use coffer_store::iam::PrincipalKind;
 /// What differs between the user and the role form of each tag operation.
 struct Flavour {
     kind: PrincipalKind,
-    member: &'static str,
-    max_name: usize,
     tag: IamOperation,
     untag: IamOperation,
     list: IamOperation,
@@ -24,8 +21,6 @@ struct Flavour {
 
 const USER: Flavour = Flavour {
     kind: PrincipalKind::User,
-    member: "userName",
-    max_name: 128,
     tag: IamOperation::TagUser,
     untag: IamOperation::UntagUser,
     list: IamOperation::ListUserTags,
@@ -34,39 +29,19 @@ const USER: Flavour = Flavour {
 
 const ROLE: Flavour = Flavour {
     kind: PrincipalKind::Role,
-    member: "roleName",
-    max_name: 64,
     tag: IamOperation::TagRole,
     untag: IamOperation::UntagRole,
     list: IamOperation::ListRoleTags,
     quota: "TagsPerRole",
 };
 
-/// UntagUser/UntagRole's rules for `TagKeys`: 1 to 50 keys, each a valid tag key.
-fn check_tag_keys(keys: &[String]) -> OpResult<()> {
-    if keys.is_empty() {
-        return Err(crate::query::validation(
-            "1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null",
-        ).into());
-    }
-    if keys.len() > MAX_TAGS {
-        return Err(validation_no_value("tagKeys", "Member must have length less than or equal to 50").into());
-    }
-    for (i, key) in keys.iter().enumerate() {
-        let member = format!("tagKeys.{}.member", i + 1);
-        check_length(key, &member, 1, 128)?;
-        tag_pattern_error(key, &member, true)?;
-    }
-    Ok(())
-}
-
 impl Iam {
     /// Adds tags, replacing the value (and the case) of a key already there.
     async fn tag(&self, ctx: &RequestContext, f: &Flavour, input: TagInput) -> OpResult<()> {
-        check_name(&input.name, f.member, f.max_name)?;
+        Of(f.kind, &input).check_query()?;
+        check_duplicate_tags(&input.tags)?;
         let request = RequestFacts::tags(RequestTags::Set(&input.tags));
         let record = self.authorized_principal_with(ctx, f.kind, &input.name, f.tag.action(), request).await?;
-        check_tags(&input.tags)?;
 
         let (mut tx, record) = self.begin_locked(ctx, f.kind, &record.name).await?;
         let mut existing = tx.iam_tags(record.id).await?;
@@ -88,8 +63,7 @@ impl Iam {
 
     /// Removes the tags with these keys; a key the user or role does not have is no error.
     async fn untag(&self, ctx: &RequestContext, f: &Flavour, input: UntagInput) -> OpResult<()> {
-        check_name(&input.name, f.member, f.max_name)?;
-        check_tag_keys(&input.tag_keys)?;
+        Of(f.kind, &input).check_query()?;
         let request = RequestFacts::tags(RequestTags::Removed(&input.tag_keys));
         let record = self.authorized_principal_with(ctx, f.kind, &input.name, f.untag.action(), request).await?;
 
@@ -103,7 +77,7 @@ impl Iam {
 
     /// The tags, sorted by key, paged with `Marker`/`MaxItems` like every IAM list.
     async fn list_tags(&self, ctx: &RequestContext, f: &Flavour, input: ListTagsInput) -> OpResult<ListTagsOutput> {
-        check_name(&input.name, f.member, f.max_name)?;
+        Of(f.kind, &input).check_query()?;
         let record = self.authorized_principal(ctx, f.kind, &input.name, f.list.action()).await?;
         let op = f.list;
         let (max, after) = page(op, &input.paging)?;

@@ -2,9 +2,10 @@
 
 use super::model::{CreateUserInput, GetUserInput, ListInput, ListUsersOutput, User, UserNameInput, UserOutput};
 use super::{
-    Iam, caller_user_name, check_name, check_path, check_path_prefix, check_tags, finish_page, must_delete_access_keys,
-    must_delete_policies, page, principal_arn, root_arn, user_exists, user_of,
+    Iam, caller_user_name, check_duplicate_tags, finish_page, must_delete_access_keys, must_delete_policies, page,
+    principal_arn, root_arn, user_exists, user_of,
 };
+use crate::constraints::Constrained as _;
 use crate::error::OpResult;
 use crate::operation::IamOperation;
 use crate::{RequestContext, RequestFacts, RequestTags, ResourceFacts};
@@ -15,9 +16,8 @@ const KIND: PrincipalKind = PrincipalKind::User;
 
 impl Iam {
     pub async fn create_user(&self, ctx: &RequestContext, input: CreateUserInput) -> OpResult<UserOutput> {
-        check_name(&input.user_name, "userName", 64)?;
+        input.check_query()?;
         let path = input.path.as_deref().unwrap_or("/");
-        check_path(path)?;
         let arn = principal_arn(ctx, KIND, path, &input.user_name);
         // Tags in the request are `aws:RequestTag/…` for both actions, as in IAM.
         let request = ResourceFacts::of_request(RequestFacts::tags(RequestTags::set(&input.tags)));
@@ -25,7 +25,7 @@ impl Iam {
         if !input.tags.is_empty() {
             ctx.authorize_with(IamOperation::TagUser.action(), &arn, &request)?;
         }
-        check_tags(&input.tags)?;
+        check_duplicate_tags(&input.tags)?;
 
         let unique_id = generate_unique_id(KIND);
         let mut tx = self.store.begin().await?;
@@ -51,11 +51,9 @@ impl Iam {
 
     /// GetUser; without a user name, the caller (the root, or the signing user).
     pub async fn get_user(&self, ctx: &RequestContext, input: GetUserInput) -> OpResult<UserOutput> {
+        input.check_query()?;
         let name = match input.user_name {
-            Some(name) => {
-                check_name(&name, "userName", 128)?;
-                name
-            }
+            Some(name) => name,
             None => match caller_user_name(ctx)? {
                 Some(name) => name,
                 None => {
@@ -80,8 +78,8 @@ impl Iam {
     }
 
     pub async fn list_users(&self, ctx: &RequestContext, input: ListInput) -> OpResult<ListUsersOutput> {
+        input.check_query()?;
         let prefix = input.path_prefix.as_deref().unwrap_or("/");
-        check_path_prefix(prefix)?;
         ctx.authorize(IamOperation::ListUsers.action(), &principal_arn(ctx, KIND, prefix, ""))?;
         let (max, after) = page(IamOperation::ListUsers, &input.paging)?;
         let listing =
@@ -94,7 +92,7 @@ impl Iam {
 
     /// DeleteUser: refused with `DeleteConflict` while the user has access keys or inline policies.
     pub async fn delete_user(&self, ctx: &RequestContext, input: UserNameInput) -> OpResult<()> {
-        check_name(&input.user_name, "userName", 128)?;
+        input.check_query()?;
         self.authorized_principal(ctx, KIND, &input.user_name, IamOperation::DeleteUser.action()).await?;
         let (mut tx, record) = self.begin_locked(ctx, KIND, &input.user_name).await?;
         if tx.iam_count_access_keys(&ctx.scope.account, Some(record.id)).await? > 0 {

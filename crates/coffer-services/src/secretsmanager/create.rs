@@ -21,14 +21,10 @@ pub(super) fn random_suffix() -> String {
 
 impl SecretsManager {
     pub async fn create_secret(&self, ctx: &RequestContext, input: CreateSecretInput) -> OpResult<CreateSecretOutput> {
-        let name = SecretName::parse(required(&input.name, "name")?)?;
-        validate::token(input.client_request_token.as_deref())?;
-        validate::description(input.description.as_deref())?;
-        validate::kms_key_id(input.kms_key_id.as_deref())?;
-        validate::secret_type(input.secret_type.as_deref())?;
-        let value = validate::value(input.secret_string.as_ref(), input.secret_binary.as_ref())?;
-        let tags = validate::tags(input.tags.as_deref().unwrap_or_default())?;
         input.check()?;
+        let name = SecretName::parse(required(&input.name, "name")?)?;
+        let value = validate::value(input.secret_string.as_ref(), input.secret_binary.as_ref())?;
+        let tags = validate::tags(input.tags.as_deref().unwrap_or_default());
         let replica_regions = input.add_replica_regions.as_deref().unwrap_or_default();
 
         let suffix = random_suffix();

@@ -6,6 +6,7 @@ use super::model::{DeleteSecretInput, DeleteSecretOutput, SecretIdInput, SecretR
 use super::replication::is_primary;
 use super::validate::required;
 use super::{Lookup, SecretsManager, named_as_called};
+use crate::constraints::Constrained as _;
 use crate::error::OpResult;
 use crate::operation::SecretsManagerOperation;
 use crate::{RequestContext, RequestFacts};
@@ -20,6 +21,7 @@ impl SecretsManager {
     /// with `ForceDeleteWithoutRecovery` deletes at once, all versions included. A forced
     /// delete of a secret that does not exist succeeds (AWS documents this).
     pub async fn delete_secret(&self, ctx: &RequestContext, input: DeleteSecretInput) -> OpResult<DeleteSecretOutput> {
+        input.check()?;
         let secret_id = required(&input.secret_id, "secretId")?;
         let force = input.force_delete_without_recovery.unwrap_or(false);
         if let Some(days) = input.recovery_window_in_days {
@@ -110,6 +112,7 @@ impl SecretsManager {
 
     /// RestoreSecret: cancels a scheduled deletion (a no-op on a secret not scheduled).
     pub async fn restore_secret(&self, ctx: &RequestContext, input: SecretIdInput) -> OpResult<SecretRef> {
+        input.check()?;
         let secret_id = required(&input.secret_id, "secretId")?;
         let (mut tx, record) = self.locked(ctx, SecretsManagerOperation::RestoreSecret.action(), secret_id).await?;
         if record.is_deleted() {

@@ -6,11 +6,11 @@ use super::model::{
     ListSecretVersionIdsInput, ListSecretVersionIdsOutput, ListSecretsInput, ListSecretsOutput, SecretDescription,
     SecretIdInput, SecretVersionsListEntry,
 };
-use super::validate::{self, required};
+use super::validate::required;
 use super::{SecretsManager, describe, echoed_kms_key, labels_of};
 use crate::RequestContext;
+use crate::constraints::Constrained as _;
 use crate::error::OpResult;
-use crate::json::constraint;
 use crate::operation::SecretsManagerOperation;
 use coffer_aws::Timestamp;
 use std::cmp::Ordering;
@@ -24,22 +24,20 @@ enum SortBy {
     Name,
 }
 
+/// A page's size: `MaxResults` (the constraints hold it to 1..=100), 100 by default.
+fn page_size(max_results: Option<i64>) -> usize {
+    max_results.and_then(|m| usize::try_from(m).ok()).unwrap_or(100)
+}
+
 impl SortBy {
-    fn parse(s: Option<&str>) -> OpResult<Self> {
-        Ok(match s {
-            None | Some("created-date") => SortBy::CreatedDate,
+    /// `SortBy` as the constraints admitted it (one of the four, or none).
+    fn parse(s: Option<&str>) -> Self {
+        match s {
             Some("last-accessed-date") => SortBy::LastAccessedDate,
             Some("last-changed-date") => SortBy::LastChangedDate,
             Some("name") => SortBy::Name,
-            Some(other) => {
-                return Err(constraint(
-                    other,
-                    "sortBy",
-                    "Member must satisfy enum value set: [created-date, last-accessed-date, last-changed-date, name]",
-                )
-                .into());
-            }
-        })
+            _ => SortBy::CreatedDate,
+        }
     }
 
     fn as_str(self) -> &'static str {
@@ -122,6 +120,7 @@ impl SecretsManager {
 
     /// DescribeSecret. Works on secrets scheduled for deletion (they show `DeletedDate`).
     pub async fn describe_secret(&self, ctx: &RequestContext, input: SecretIdInput) -> OpResult<SecretDescription> {
+        input.check()?;
         let secret_id = required(&input.secret_id, "secretId")?;
         let record = self.authorized(ctx, SecretsManagerOperation::DescribeSecret.action(), secret_id).await?;
         let stages = self.store.sm_stages(record.id).await?;
@@ -136,16 +135,11 @@ impl SecretsManager {
     /// ListSecrets: filtered, sorted (by `CreatedDate` ascending unless asked otherwise),
     /// paged with a token that names the last key shown.
     pub async fn list_secrets(&self, ctx: &RequestContext, input: ListSecretsInput) -> OpResult<ListSecretsOutput> {
-        let max = validate::max_results(input.max_results, 100, 100)?;
+        input.check()?;
+        let page = page_size(input.max_results);
         let parsed = filters::parse(input.filters.as_deref().unwrap_or_default())?;
-        let by = SortBy::parse(input.sort_by.as_deref())?;
-        let descending = match input.sort_order.as_deref() {
-            None | Some("asc") => false,
-            Some("desc") => true,
-            Some(other) => {
-                return Err(constraint(other, "sortOrder", "Member must satisfy enum value set: [asc, desc]").into());
-            }
-        };
+        let by = SortBy::parse(input.sort_by.as_deref());
+        let descending = input.sort_order.as_deref() == Some("desc");
         let order = if descending { "desc" } else { "asc" };
         let after = match &input.next_token {
             Some(token) => {
@@ -170,7 +164,6 @@ impl SecretsManager {
         if let Some(after) = &after {
             entries.retain(|(k, _)| direction(k, after) == Ordering::Greater);
         }
-        let page = usize::try_from(max).unwrap_or(100);
         let next_token = (entries.len() > page).then(|| {
             crate::pagination::encode(
                 SecretsManagerOperation::ListSecrets,
@@ -192,8 +185,9 @@ impl SecretsManager {
         ctx: &RequestContext,
         input: ListSecretVersionIdsInput,
     ) -> OpResult<ListSecretVersionIdsOutput> {
+        input.check()?;
         let secret_id = required(&input.secret_id, "secretId")?;
-        let max = validate::max_results(input.max_results, 100, 100)?;
+        let page = page_size(input.max_results);
         let after = match &input.next_token {
             Some(t) => Some(
                 crate::pagination::decode(SecretsManagerOperation::ListSecretVersionIds, t)
@@ -228,7 +222,6 @@ impl SecretsManager {
             })
             .filter(|(_, e)| include_deprecated || !e.version_stages.is_empty())
             .collect();
-        let page = usize::try_from(max).unwrap_or(100);
         let next_token = (shown.len() > page).then(|| {
             crate::pagination::encode(SecretsManagerOperation::ListSecretVersionIds, &shown[page - 1].0.to_string())
         });

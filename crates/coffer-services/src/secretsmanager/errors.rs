@@ -62,6 +62,15 @@ pub fn token_in_use(token: &str, arn: &str) -> AwsError {
     )
 }
 
+/// A RotationLambdaARN that names no registered rotation function (AWS's answer for a Lambda
+/// function it cannot invoke).
+pub fn cannot_invoke() -> AwsError {
+    sm(
+        "AccessDeniedException",
+        "Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.",
+    )
+}
+
 pub fn no_value() -> AwsError {
     invalid_request("You must provide either SecretString or SecretBinary.")
 }
@@ -86,12 +95,5 @@ pub fn limit_exceeded(message: impl Into<String>) -> AwsError {
 pub fn missing(member: &str) -> AwsError {
     crate::json::validation(format!(
         "1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null"
-    ))
-}
-
-/// A length constraint on a member whose value must not be echoed (a secret value).
-pub fn sensitive_length(member: &str, constraint: &str) -> AwsError {
-    crate::json::validation(format!(
-        "1 validation error detected: Value at '{member}' failed to satisfy constraint: {constraint}"
     ))
 }

@@ -6,14 +6,13 @@ use super::SecretsManager;
 use super::errors::invalid_parameter;
 use super::model::{GetRandomPasswordInput, GetRandomPasswordOutput};
 use crate::RequestContext;
+use crate::constraints::Constrained as _;
 use crate::error::OpResult;
-use crate::json::constraint;
 use crate::operation::SecretsManagerOperation;
 use crate::ssm::model::WireValue;
 use coffer_aws::secret::SecretString;
 
 pub const DEFAULT_LENGTH: i64 = 32;
-pub const MAX_LENGTH: i64 = 4096;
 pub const PUNCTUATION: &str = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
 
 /// Draws can fail to cover every required type only with tiny probability; this bounds the
@@ -23,19 +22,9 @@ const MAX_DRAWS: usize = 100_000;
 /// The password a request asks for.
 pub fn generate(input: &GetRandomPasswordInput) -> OpResult<SecretString> {
     use rand::RngExt as _;
+    input.check()?;
     let length = input.password_length.unwrap_or(DEFAULT_LENGTH);
-    if length < 1 {
-        return Err(constraint(length, "passwordLength", "Member must have value greater than or equal to 1").into());
-    }
-    if length > MAX_LENGTH {
-        return Err(constraint(length, "passwordLength", "Member must have value less than or equal to 4096").into());
-    }
     let exclude = input.exclude_characters.as_deref().unwrap_or("");
-    if exclude.chars().count() > 4096 {
-        return Err(
-            constraint(exclude, "excludeCharacters", "Member must have length less than or equal to 4096").into()
-        );
-    }
     let flag = |f: Option<bool>| f.unwrap_or(false);
     let mut classes: Vec<Vec<char>> = Vec::new();
     let mut class = |include: bool, chars: &mut dyn Iterator<Item = char>| {

@@ -10,29 +10,15 @@ use super::model::{
 };
 use super::validate::required;
 use crate::RequestContext;
+use crate::constraints::Constrained as _;
 use crate::error::OpResult;
-use crate::json::constraint;
 use crate::operation::SecretsManagerOperation;
 use coffer_aws::Timestamp;
 use serde_json::Value;
 
-pub const MAX_POLICY: usize = 20_480;
-
-/// Parses a policy document: within 1..=20480 characters and a JSON object.
+/// Parses a policy document (its length already checked): it must be a JSON object.
 fn parse(text: Option<&str>) -> OpResult<Value> {
     let text = text.ok_or_else(|| missing("resourcePolicy"))?;
-    let n = text.chars().count();
-    if n < 1 {
-        return Err(constraint(text, "resourcePolicy", "Member must have length greater than or equal to 1").into());
-    }
-    if n > MAX_POLICY {
-        return Err(constraint(
-            format!("{n} characters"),
-            "resourcePolicy",
-            "Member must have length less than or equal to 20480",
-        )
-        .into());
-    }
     match serde_json::from_str::<Value>(text) {
         Ok(v @ Value::Object(_)) => Ok(v),
         Ok(_) => {
@@ -95,6 +81,7 @@ impl SecretsManager {
         ctx: &RequestContext,
         input: PutResourcePolicyInput,
     ) -> OpResult<SecretRef> {
+        input.check()?;
         let secret_id = required(&input.secret_id, "secretId")?;
         let policy = parse(input.resource_policy.as_deref())?;
         if let Some(first) = structure_errors(&policy).into_iter().next() {
@@ -116,6 +103,7 @@ impl SecretsManager {
         ctx: &RequestContext,
         input: SecretIdInput,
     ) -> OpResult<GetResourcePolicyOutput> {
+        input.check()?;
         let secret_id = required(&input.secret_id, "secretId")?;
         let record = self.authorized(ctx, SecretsManagerOperation::GetResourcePolicy.action(), secret_id).await?;
         Ok(GetResourcePolicyOutput {
@@ -126,6 +114,7 @@ impl SecretsManager {
     }
 
     pub async fn delete_resource_policy(&self, ctx: &RequestContext, input: SecretIdInput) -> OpResult<SecretRef> {
+        input.check()?;
         let secret_id = required(&input.secret_id, "secretId")?;
         let (mut tx, record) =
             self.locked(ctx, SecretsManagerOperation::DeleteResourcePolicy.action(), secret_id).await?;
@@ -148,6 +137,7 @@ impl SecretsManager {
         ctx: &RequestContext,
         input: ValidateResourcePolicyInput,
     ) -> OpResult<ValidateResourcePolicyOutput> {
+        input.check()?;
         let policy = parse(input.resource_policy.as_deref())?;
         match input.secret_id.as_deref() {
             Some(secret_id) => {

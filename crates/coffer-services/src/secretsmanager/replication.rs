@@ -181,6 +181,7 @@ impl SecretsManager {
         ctx: &RequestContext,
         input: SecretIdInput,
     ) -> OpResult<StopReplicationOutput> {
+        input.check()?;
         let secret_id = required(&input.secret_id, "secretId")?;
         let action = SecretsManagerOperation::StopReplicationToReplica.action();
         let found = self.authorized(ctx, action, secret_id).await?;

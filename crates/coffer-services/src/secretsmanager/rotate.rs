@@ -33,8 +33,8 @@ use super::model::{RotateSecretInput, RotationRules, SecretIdInput, SecretVersio
 use super::validate::{self, required};
 use super::{AWSCURRENT, AWSPENDING, SecretsManager};
 use crate::RequestContext;
+use crate::constraints::Constrained as _;
 use crate::error::OpResult;
-use crate::json::constraint;
 use crate::operation::SecretsManagerOperation;
 use coffer_aws::Timestamp;
 use coffer_store::secrets::RotationState;
@@ -44,13 +44,6 @@ fn check_rules(rules: &RotationRules) -> OpResult<()> {
         && !(1..=1000).contains(&days)
     {
         return Err(invalid_parameter("RotationRules.AutomaticallyAfterDays must be within 1-1000.").into());
-    }
-    if let Some(expr) = &rules.schedule_expression
-        && (expr.is_empty() || expr.chars().count() > 256)
-    {
-        return Err(
-            constraint(expr, "rotationRules.scheduleExpression", "Member must have length between 1 and 256").into()
-        );
     }
     if let Some(duration) = &rules.duration {
         let hours = duration.strip_suffix('h').and_then(|h| h.parse::<u32>().ok());
@@ -65,15 +58,8 @@ fn check_rules(rules: &RotationRules) -> OpResult<()> {
 
 impl SecretsManager {
     pub async fn rotate_secret(&self, ctx: &RequestContext, input: RotateSecretInput) -> OpResult<SecretVersionRef> {
+        input.check()?;
         let secret_id = required(&input.secret_id, "secretId")?;
-        validate::token(input.client_request_token.as_deref())?;
-        if let Some(arn) = &input.rotation_lambda_arn
-            && arn.chars().count() > 2048
-        {
-            return Err(
-                constraint(arn, "rotationLambdaARN", "Member must have length less than or equal to 2048").into()
-            );
-        }
         if let Some(rules) = &input.rotation_rules {
             check_rules(rules)?;
         }
@@ -137,6 +123,7 @@ impl SecretsManager {
     }
 
     pub async fn cancel_rotate_secret(&self, ctx: &RequestContext, input: SecretIdInput) -> OpResult<SecretVersionRef> {
+        input.check()?;
         let secret_id = required(&input.secret_id, "secretId")?;
         let (mut tx, record) =
             self.locked(ctx, SecretsManagerOperation::CancelRotateSecret.action(), secret_id).await?;

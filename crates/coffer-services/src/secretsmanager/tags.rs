@@ -1,9 +1,10 @@
 //! TagResource and UntagResource.
 
 use super::SecretsManager;
-use super::errors::{limit_exceeded, marked_for_deletion, missing};
+use super::errors::{limit_exceeded, marked_for_deletion};
 use super::model::{Empty, TagResourceInput, UntagResourceInput};
 use super::validate::{self, MAX_TAGS, required};
+use crate::constraints::Constrained as _;
 use crate::error::OpResult;
 use crate::operation::SecretsManagerOperation;
 use crate::{RequestContext, RequestFacts, RequestTags};
@@ -12,8 +13,9 @@ use coffer_aws::Timestamp;
 impl SecretsManager {
     /// TagResource: merges by key (an existing key gets the new value and keeps its place).
     pub async fn tag_resource(&self, ctx: &RequestContext, input: TagResourceInput) -> OpResult<Empty> {
+        input.check()?;
         let secret_id = required(&input.secret_id, "secretId")?;
-        let tags = validate::tags(input.tags.as_deref().ok_or_else(|| missing("tags"))?)?;
+        let tags = validate::tags(input.tags.as_deref().unwrap_or_default());
         let request = RequestFacts::tags(RequestTags::Set(&tags));
         let (mut tx, record) =
             self.locked_with(ctx, SecretsManagerOperation::TagResource.action(), secret_id, request).await?;
@@ -35,9 +37,9 @@ impl SecretsManager {
 
     /// UntagResource: removing a key the secret does not have is a no-op.
     pub async fn untag_resource(&self, ctx: &RequestContext, input: UntagResourceInput) -> OpResult<Empty> {
+        input.check()?;
         let secret_id = required(&input.secret_id, "secretId")?;
-        let keys = input.tag_keys.as_deref().ok_or_else(|| missing("tagKeys"))?;
-        validate::tag_keys(keys)?;
+        let keys = input.tag_keys.as_deref().unwrap_or_default();
         let request = RequestFacts::tags(RequestTags::Removed(keys));
         let (mut tx, record) =
             self.locked_with(ctx, SecretsManagerOperation::UntagResource.action(), secret_id, request).await?;

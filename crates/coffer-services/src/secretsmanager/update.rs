@@ -6,6 +6,7 @@ use super::model::{SecretRef, SecretVersionRef, UpdateSecretInput, UpdateSecretV
 use super::validate::{self, MAX_STAGES_PER_VERSION, required};
 use super::{AWSCURRENT, SecretsManager};
 use crate::RequestContext;
+use crate::constraints::Constrained as _;
 use crate::error::OpResult;
 use crate::operation::SecretsManagerOperation;
 use coffer_aws::Timestamp;
@@ -15,11 +16,8 @@ impl SecretsManager {
     /// AWSCURRENT (AWSPREVIOUS moving to the version that had it); `VersionId` is returned
     /// only when the request carried a value.
     pub async fn update_secret(&self, ctx: &RequestContext, input: UpdateSecretInput) -> OpResult<SecretVersionRef> {
+        input.check()?;
         let secret_id = required(&input.secret_id, "secretId")?;
-        validate::token(input.client_request_token.as_deref())?;
-        validate::description(input.description.as_deref())?;
-        validate::kms_key_id(input.kms_key_id.as_deref())?;
-        validate::secret_type(input.secret_type.as_deref())?;
         let value = validate::value(input.secret_string.as_ref(), input.secret_binary.as_ref())?;
         let now = Timestamp::now();
         let (mut tx, record) = self.locked(ctx, SecretsManagerOperation::UpdateSecret.action(), secret_id).await?;
@@ -63,13 +61,11 @@ impl SecretsManager {
         ctx: &RequestContext,
         input: UpdateSecretVersionStageInput,
     ) -> OpResult<SecretRef> {
+        input.check()?;
         let secret_id = required(&input.secret_id, "secretId")?;
         let stage = required(&input.version_stage, "versionStage")?;
-        validate::stage(stage, "versionStage")?;
         let remove_from = input.remove_from_version_id.as_deref();
         let move_to = input.move_to_version_id.as_deref();
-        validate::version_id(remove_from, "removeFromVersionId")?;
-        validate::version_id(move_to, "moveToVersionId")?;
         let (mut tx, record) =
             self.locked(ctx, SecretsManagerOperation::UpdateSecretVersionStage.action(), secret_id).await?;
         if record.is_deleted() {

@@ -13,13 +13,14 @@ use super::model::{
 use super::validate::{self, NewValue, required};
 use super::{AWSCURRENT, SecretsManager, Staged, labels_of};
 use crate::Service;
+use crate::constraints::Constrained as _;
 use crate::error::OpResult;
-use crate::json::constraint;
 use crate::operation::SecretsManagerOperation;
 use crate::{RequestContext, RequestFacts};
 use coffer_aws::Timestamp;
 use coffer_store::secrets::{SecretRecord, SecretVersion};
 
+/// The most secrets one BatchGetSecretValue returns (its `MaxResults` bound).
 const MAX_BATCH: usize = 20;
 
 impl SecretsManager {
@@ -28,11 +29,8 @@ impl SecretsManager {
         ctx: &RequestContext,
         input: GetSecretValueInput,
     ) -> OpResult<GetSecretValueOutput> {
+        input.check()?;
         let secret_id = required(&input.secret_id, "secretId")?;
-        validate::version_id(input.version_id.as_deref(), "versionId")?;
-        if let Some(stage) = &input.version_stage {
-            validate::stage(stage, "versionStage")?;
-        }
         let mut keys = Vec::new();
         if let Some(id) = input.version_id.as_deref() {
             keys.push(("secretsmanager:VersionId", id));
@@ -120,6 +118,7 @@ impl SecretsManager {
         ctx: &RequestContext,
         input: BatchGetSecretValueInput,
     ) -> OpResult<BatchGetSecretValueOutput> {
+        input.check()?;
         let either = || invalid_parameter("Either 'SecretIdList' or 'Filters' must be provided, but not both.");
         let (ids, filter_list) = match (input.secret_id_list, input.filters) {
             (Some(_), Some(_)) | (None, None) => return Err(either().into()),
@@ -131,26 +130,11 @@ impl SecretsManager {
             )
             .into());
         }
-        if let Some(ids) = &ids {
-            if ids.is_empty() {
-                return Err(
-                    constraint("[]", "secretIdList", "Member must have length greater than or equal to 1").into()
-                );
-            }
-            if ids.len() > MAX_BATCH {
-                return Err(constraint(
-                    format!("[{}]", ids.join(", ")),
-                    "secretIdList",
-                    "Member must have length less than or equal to 20",
-                )
-                .into());
-            }
-        }
         let parsed_filters = match &filter_list {
             Some(list) => Some(filters::parse(list)?),
             None => None,
         };
-        let max = validate::max_results(input.max_results, MAX_BATCH as i64, MAX_BATCH as i64)?;
+        let page = input.max_results.and_then(|m| usize::try_from(m).ok()).unwrap_or(MAX_BATCH);
         ctx.authorize(SecretsManagerOperation::BatchGetSecretValue.action(), "*")?;
         // Filters search every secret's name, description and tags: AWS requires
         // ListSecrets for them as well.
@@ -186,7 +170,6 @@ impl SecretsManager {
                     .filter(|l| filters::matches(&filters, l))
                     .filter(|l| after.is_none_or(|a| l.record.id > a))
                     .collect();
-                let page = usize::try_from(max).unwrap_or(MAX_BATCH);
                 if matched.len() > page {
                     next_token = Some(crate::pagination::encode(
                         SecretsManagerOperation::BatchGetSecretValue,
@@ -221,12 +204,9 @@ impl SecretsManager {
         ctx: &RequestContext,
         input: PutSecretValueInput,
     ) -> OpResult<PutSecretValueOutput> {
+        input.check()?;
         let secret_id = required(&input.secret_id, "secretId")?;
-        validate::token(input.client_request_token.as_deref())?;
         let value = validate::required_value(input.secret_string.as_ref(), input.secret_binary.as_ref())?;
-        if let Some(stages) = &input.version_stages {
-            validate::stages(stages)?;
-        }
         let token = validate::token_or_uuid(input.client_request_token.as_deref());
         let (mut tx, record) = self.locked(ctx, SecretsManagerOperation::PutSecretValue.action(), secret_id).await?;
         if record.is_deleted() {

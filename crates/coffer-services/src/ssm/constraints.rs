@@ -4,14 +4,20 @@ use super::model::{
     AddTagsToResourceInput, DeleteParameterInput, DeleteParametersInput, DescribeParametersInput,
     GetParameterHistoryInput, GetParameterInput, GetParametersByPathInput, GetParametersInput,
     LabelParameterVersionInput, ListTagsForResourceInput, ParameterStringFilter, ParametersFilter, PutParameterInput,
-    RemoveTagsFromResourceInput, UnlabelParameterVersionInput,
+    RemoveTagsFromResourceInput, Tag, UnlabelParameterVersionInput,
 };
 use crate::constraints::{At, Constrained, Pattern, Str, Violations};
+use crate::tag_text::{TAG_KEY, TAG_VALUE};
 
 /// `PSParameterName`.
 const NAME: Str = Str::len(1, 2048);
 const FILTER_VALUE: Str = Str::len(1, 1024);
 const LABEL: Str = Str::len(1, 100);
+/// `ParameterKeyId`.
+const KEY_ID: Str = Str::len(1, 256).pattern(Pattern {
+    text: "^([a-zA-Z0-9:/_-]+)$",
+    test: |k| k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '/' | '_' | '-')),
+});
 /// `ResourceTypeForTagging` in the current model, in its order.
 const RESOURCE_TYPES: &[&str] = &[
     "Document",
@@ -51,11 +57,33 @@ impl Constrained for ParametersFilter {
     }
 }
 
+impl Constrained for Tag {
+    fn constrain(&self, at: &At, v: &mut Violations) {
+        v.string(at.member("key"), Some(&self.key), TAG_KEY);
+        v.string(at.member("value"), Some(&self.value), TAG_VALUE);
+    }
+}
+
+/// Tags as PutParameter and AddTagsToResource check them: each one (how many a parameter
+/// may have is the `TooManyTagsError` quota's).
+fn tags(at: &At, v: &mut Violations, tags: Option<&[Tag]>) {
+    for (i, tag) in tags.unwrap_or_default().iter().enumerate() {
+        tag.constrain(&at.member("tags").item(i), v);
+    }
+}
+
 impl Constrained for PutParameterInput {
     fn constrain(&self, at: &At, v: &mut Violations) {
         v.string(at.member("name"), Some(&self.name), NAME);
         v.string(at.member("description"), self.description.as_deref(), Str::len(0, 1024));
         v.string(at.member("type"), self.param_type.as_deref(), Str::one_of(&["SecureString", "StringList", "String"]));
+        v.string(at.member("keyId"), self.key_id.as_deref(), KEY_ID);
+        v.string(
+            at.member("tier"),
+            self.tier.as_deref(),
+            Str::one_of(&["Standard", "Advanced", "Intelligent-Tiering"]),
+        );
+        tags(at, v, self.tags.as_deref());
         v.string(at.member("allowedPattern"), self.allowed_pattern.as_deref(), Str::len(0, 1024));
         v.string(at.member("policies"), self.policies.as_deref(), Str::len(1, 4096));
         v.string(at.member("dataType"), self.data_type.as_deref(), Str::len(0, 128));
@@ -130,6 +158,7 @@ fn tagging(at: &At, v: &mut Violations, resource_type: &str) {
 impl Constrained for AddTagsToResourceInput {
     fn constrain(&self, at: &At, v: &mut Violations) {
         tagging(at, v, &self.resource_type);
+        tags(at, v, self.tags.as_deref());
     }
 }
 

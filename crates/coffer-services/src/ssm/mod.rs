@@ -18,7 +18,7 @@ use base64::Engine as _;
 use coffer_aws::secret::SecretString;
 use coffer_store::Store;
 use coffer_store::ssm::{ParameterMeta, ParameterVersion};
-use model::{ParameterInlinePolicy, Tag, WireValue};
+use model::{ParameterInlinePolicy, WireValue};
 
 pub const DEFAULT_KEY_ID: &str = "alias/aws/ssm";
 pub const MAX_VERSIONS: i64 = 100;
@@ -129,26 +129,4 @@ fn inline_policies(meta: &ParameterMeta) -> Vec<ParameterInlinePolicy> {
             policy_status: "Pending".to_owned(),
         })
         .collect()
-}
-
-/// Tag rules shared by PutParameter and AddTagsToResource.
-fn validate_tags(tags: &[Tag]) -> OpResult<()> {
-    for (i, tag) in tags.iter().enumerate() {
-        let n = i + 1;
-        if tag.key.is_empty() || tag.key.chars().count() > 128 || !crate::tag_text::is_tag_text(&tag.key) {
-            return Err(crate::json::constraint(
-                &tag.key,
-                &format!("tags.{n}.member.key"),
-                "Member must satisfy regular expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$ and have length between 1 and 128",
-            ).into());
-        }
-        if tag.value.chars().count() > 256 || !crate::tag_text::is_tag_text(&tag.value) {
-            return Err(crate::json::constraint(
-                &tag.value,
-                &format!("tags.{n}.member.value"),
-                "Member must satisfy regular expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$ and have length less than or equal to 256",
-            ).into());
-        }
-    }
-    Ok(())
 }

@@ -2,10 +2,10 @@
 
 use super::errors::already_exists;
 use super::model::{PutParameterInput, PutParameterOutput};
-use super::{DEFAULT_KEY_ID, MAX_TAGS, MAX_VERSIONS, Ssm, validate_tags};
+use super::{DEFAULT_KEY_ID, MAX_TAGS, MAX_VERSIONS, Ssm};
 use crate::constraints::Constrained as _;
 use crate::error::OpResult;
-use crate::json::{constraint, validation};
+use crate::json::validation;
 use crate::operation::SsmOperation;
 use crate::{RequestContext, RequestFacts, RequestTags, ResourceFacts};
 use coffer_aws::ParameterType;
@@ -14,19 +14,9 @@ use coffer_aws::ssm_name::ParameterName;
 use coffer_aws::{AwsError, MessageKey, SecretBytes, Timestamp};
 use coffer_store::ssm::ParameterMeta;
 
-const TIERS: [&str; 3] = ["Standard", "Advanced", "Intelligent-Tiering"];
 const DATA_TYPES: [&str; 3] = ["text", "aws:ec2:image", "aws:ssm:integration"];
 const STANDARD_MAX_CHARS: usize = 4096;
 const ADVANCED_MAX_BYTES: usize = 8192;
-
-fn check_enum(value: &Option<String>, allowed: &[&str], at: &str, listed: &str) -> OpResult<()> {
-    match value {
-        Some(v) if !allowed.contains(&v.as_str()) => {
-            Err(constraint(v, at, &format!("Member must satisfy enum value set: [{listed}]")).into())
-        }
-        _ => Ok(()),
-    }
-}
 
 fn too_large_for_standard() -> AwsError {
     validation(
@@ -36,13 +26,6 @@ fn too_large_for_standard() -> AwsError {
 
 /// Checks the request alone, before anything is read.
 fn validate_request(input: &PutParameterInput) -> OpResult<()> {
-    if let Some(t) = &input.param_type
-        && ParameterType::parse(t).is_none()
-    {
-        let listed = "SecureString, StringList, String";
-        return Err(constraint(t, "type", &format!("Member must satisfy enum value set: [{listed}]")).into());
-    }
-    check_enum(&input.tier, &TIERS, "tier", "Standard, Advanced, Intelligent-Tiering")?;
     if let Some(dt) = &input.data_type
         && !DATA_TYPES.contains(&dt.as_str())
     {
@@ -51,25 +34,7 @@ fn validate_request(input: &PutParameterInput) -> OpResult<()> {
         ))
         .into());
     }
-    if let Some(d) = &input.description
-        && d.chars().count() > 1024
-    {
-        return Err(constraint(d, "description", "Member must have length less than or equal to 1024").into());
-    }
-    if let Some(k) = &input.key_id {
-        let ok = !k.is_empty()
-            && k.len() <= 256
-            && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '/' | '_' | '-'));
-        if !ok {
-            return Err(
-                constraint(k, "keyId", "Member must satisfy regular expression pattern: ^([a-zA-Z0-9:/_-]+)$").into()
-            );
-        }
-    }
     if let Some(p) = &input.allowed_pattern {
-        if p.chars().count() > 1024 {
-            return Err(constraint(p, "allowedPattern", "Member must have length less than or equal to 1024").into());
-        }
         if regex::Regex::new(p).is_err() {
             return Err(AwsError::new(
                 "InvalidAllowedPatternException",
@@ -98,7 +63,6 @@ fn validate_request(input: &PutParameterInput) -> OpResult<()> {
         if tags.len() > MAX_TAGS {
             return Err(super::errors::too_many_tags().into());
         }
-        validate_tags(tags)?;
     }
     Ok(())
 }

@@ -5,7 +5,7 @@ use super::model::{
     AddTagsToResourceInput, Empty, ListTagsForResourceInput, ListTagsForResourceOutput, RemoveTagsFromResourceInput,
     Tag,
 };
-use super::{MAX_TAGS, Ssm, validate_tags};
+use super::{MAX_TAGS, Ssm};
 use crate::constraints::Constrained as _;
 use crate::error::OpResult;
 use crate::json::constraint;
@@ -29,7 +29,6 @@ impl Ssm {
         if tags.is_empty() {
             return Err(constraint("[]", "tags", "Member must have length greater than or equal to 1").into());
         }
-        validate_tags(&tags)?;
         let pairs: Vec<(String, String)> = tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect();
         let mut tx = self.store.begin().await?;
         let record = self

@@ -3,10 +3,11 @@
 
 use super::{Sts, assume_role_denied};
 use crate::RequestContext;
+use crate::constraints::{At, Constrained, Pattern, Str, Violations};
 use crate::context::{Principal, ResourceFacts};
 use crate::error::OpResult;
 use crate::operation::StsOperation;
-use crate::query::{Params, Xml, constraint, validation};
+use crate::query::{Params, Xml, validation};
 use coffer_aws::secret::{ExposeSecret, SecretString};
 use coffer_aws::{Arn, Timestamp};
 use coffer_store::credentials::{generate_access_key_id, generate_secret_access_key};
@@ -91,37 +92,30 @@ impl AssumeRoleOutput {
     }
 }
 
+const ROLE_SESSION_NAME: Str = Str::len(2, 64).pattern(Pattern {
+    text: r"[\w+=,.@-]*",
+    test: |s| s.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)),
+});
+const EXTERNAL_ID: Str = Str::len(2, 1224).pattern(Pattern {
+    text: r"[\w+=,.@:\/-]*",
+    test: |s| s.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c)),
+});
+
+impl Constrained for AssumeRoleInput {
+    fn constrain(&self, at: &At, v: &mut Violations) {
+        v.string(at.member("roleArn"), Some(&self.role_arn), Str::len(20, 2048));
+        v.string(at.member("roleSessionName"), Some(&self.role_session_name), ROLE_SESSION_NAME);
+        v.range(at.member("durationSeconds"), self.duration_seconds, MIN_DURATION, MAX_DURATION);
+        v.string(at.member("externalId"), self.external_id.as_deref(), EXTERNAL_ID);
+        v.string(at.member("policy"), self.policy.as_deref(), Str::len(1, MAX_SESSION_POLICY));
+        crate::iam::constraints::tags(at, v, &self.tags);
+    }
+}
+
 fn validate(input: &AssumeRoleInput) -> OpResult<i64> {
-    let arn_len = input.role_arn.chars().count();
-    if arn_len < 20 {
-        return Err(
-            constraint(&input.role_arn, "roleArn", "Member must have length greater than or equal to 20").into()
-        );
-    }
-    if arn_len > 2048 {
-        return Err(constraint(&input.role_arn, "roleArn", "Member must have length less than or equal to 2048").into());
-    }
-    text(&input.role_session_name, "roleSessionName", 2, 64, "_+=,.@-", "[\\w+=,.@-]*")?;
+    input.check_query()?;
     let duration = input.duration_seconds.unwrap_or(DEFAULT_DURATION);
-    if duration < MIN_DURATION {
-        return Err(
-            constraint(duration, "durationSeconds", "Member must have value greater than or equal to 900").into()
-        );
-    }
-    if duration > MAX_DURATION {
-        return Err(
-            constraint(duration, "durationSeconds", "Member must have value less than or equal to 43200").into()
-        );
-    }
-    if let Some(id) = &input.external_id {
-        text(id, "externalId", 2, 1224, "_+=,.@:/-", "[\\w+=,.@:\\/-]*")?;
-    }
     if let Some(policy) = &input.policy {
-        let len = policy.chars().count();
-        if !(1..=MAX_SESSION_POLICY).contains(&len) {
-            let bound = if len < 1 { "greater than or equal to 1" } else { "less than or equal to 2048" };
-            return Err(constraint(policy, "policy", &format!("Member must have length {bound}")).into());
-        }
         if coffer_policy::Policy::parse(policy, coffer_policy::PolicyKind::Identity).is_err() {
             return Err(crate::iam::errors::policy_syntax().into());
         }
@@ -133,26 +127,6 @@ fn validate(input: &AssumeRoleInput) -> OpResult<i64> {
         .into());
     }
     Ok(duration)
-}
-
-/// A text member of `min..=max` characters, letters, digits and `extra` (the model's
-/// `pattern`, as its message shows it).
-fn text(value: &str, member: &str, min: usize, max: usize, extra: &str, pattern: &str) -> OpResult<()> {
-    let len = value.chars().count();
-    if len < min {
-        return Err(
-            constraint(value, member, &format!("Member must have length greater than or equal to {min}")).into()
-        );
-    }
-    if len > max {
-        return Err(constraint(value, member, &format!("Member must have length less than or equal to {max}")).into());
-    }
-    if !value.chars().all(|c| c.is_ascii_alphanumeric() || extra.contains(c)) {
-        return Err(
-            constraint(value, member, &format!("Member must satisfy regular expression pattern: {pattern}")).into()
-        );
-    }
-    Ok(())
 }
 
 /// `role/<path…>/<name>` → (`/<path…>/`, `<name>`).
@@ -214,6 +188,34 @@ impl Sts {
             );
         }
 
+        let credentials = self
+            .issue_session(&role, &input.role_session_name, duration, input.policy.as_deref())
+            .await?
+            .ok_or_else(denied)?;
+        Ok(AssumeRoleOutput {
+            credentials,
+            assumed_role_user: AssumedRoleUser {
+                assumed_role_id: format!("{}:{}", role.unique_id, input.role_session_name),
+                arn: format!(
+                    "arn:{}:sts::{}:assumed-role/{}/{}",
+                    arn.partition, role.account, role.name, input.role_session_name
+                ),
+            },
+        })
+    }
+}
+
+impl Sts {
+    /// Temporary credentials of a session `session_name` of `role`, valid `duration` seconds
+    /// (an inline session `policy` limits them further). `None` when the role was deleted
+    /// meanwhile.
+    async fn issue_session(
+        &self,
+        role: &coffer_store::iam::PrincipalRecord,
+        session_name: &str,
+        duration: i64,
+        policy: Option<&str>,
+    ) -> OpResult<Option<Credentials>> {
         let access_key_id = generate_access_key_id("ASIA");
         let secret_access_key = generate_secret_access_key();
         let session_token = generate_session_token()?;
@@ -221,11 +223,11 @@ impl Sts {
         let expiration = Timestamp(now.millis() + duration * 1000);
         let mut tx = self.store.begin().await?;
         // The role must still exist when its session is recorded.
-        let role = tx
-            .iam_lock_principal(&role.account, PrincipalKind::Role, &role.name)
-            .await?
-            .filter(|r| r.id == role.id)
-            .ok_or_else(denied)?;
+        let Some(role) =
+            tx.iam_lock_principal(&role.account, PrincipalKind::Role, &role.name).await?.filter(|r| r.id == role.id)
+        else {
+            return Ok(None);
+        };
         tx.iam_purge_sessions(Timestamp(now.millis() - EXPIRED_SESSION_RETENTION_MS)).await?;
         tx.iam_insert_access_key(&NewAccessKey {
             account: &role.account,
@@ -236,22 +238,35 @@ impl Sts {
             secret_access_key: &secret_access_key,
             expires: Some(expiration),
             session_token_hash: Some(&session_token_hash(session_token.expose_secret())),
-            session_name: Some(&input.role_session_name),
-            session_policy: input.policy.as_deref(),
+            session_name: Some(session_name),
+            session_policy: policy,
         })
         .await?;
         tx.commit().await?;
-        tracing::info!(access_key_id = %access_key_id, role = %role.arn, session = %input.role_session_name, "assumed role");
-        Ok(AssumeRoleOutput {
-            credentials: Credentials { access_key_id, secret_access_key, session_token, expiration },
-            assumed_role_user: AssumedRoleUser {
-                assumed_role_id: format!("{}:{}", role.unique_id, input.role_session_name),
-                arn: format!(
-                    "arn:{}:sts::{}:assumed-role/{}/{}",
-                    arn.partition, role.account, role.name, input.role_session_name
-                ),
-            },
-        })
+        tracing::info!(access_key_id = %access_key_id, role = %role.arn, session = %session_name, "issued role session");
+        Ok(Some(Credentials { access_key_id, secret_access_key, session_token, expiration }))
+    }
+
+    /// Credentials Coffer itself gets for a role a rotation function acts as, as Lambda gets
+    /// its function's execution role: no caller and no trust policy are involved. `None` when
+    /// no such role exists.
+    pub async fn service_session(
+        &self,
+        role_arn: &str,
+        session_name: &str,
+        duration: i64,
+    ) -> OpResult<Option<Credentials>> {
+        let Ok(arn) = Arn::parse(role_arn) else { return Ok(None) };
+        let role = match (arn.service, split_role_resource(arn.resource)) {
+            ("iam", Some((path, name))) => {
+                self.store.iam_principal(arn.account, PrincipalKind::Role, name).await?.filter(|r| r.path == path)
+            }
+            _ => None,
+        };
+        match role {
+            Some(role) => self.issue_session(&role, session_name, duration, None).await,
+            None => Ok(None),
+        }
     }
 }
 
