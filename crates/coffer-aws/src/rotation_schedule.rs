@@ -186,7 +186,9 @@ pub enum ExpressionProblem {
 impl fmt::Display for ExpressionProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Form => f.write_str("use rate(Value Unit) or cron(Minutes Hours Day-of-month Month Day-of-week Year)"),
+            Self::Form => {
+                f.write_str("use rate(Value Unit) or cron(Minutes Hours Day-of-month Month Day-of-week Year)")
+            }
             Self::RateValue => f.write_str("the rate value must be a positive whole number"),
             Self::RateUnit => f.write_str("the rate unit must be hour or day for 1, hours or days otherwise"),
             Self::RateTooFrequent => f.write_str("the minimum is 4 hours"),
@@ -341,8 +343,7 @@ impl Cron {
             return Err(ExpressionProblem::YearNotAny);
         }
         let bad = ExpressionProblem::Field;
-        let hours =
-            parse_set(hours, 0, 23, &[]).and_then(|b| u32::try_from(b).ok()).ok_or(bad(CronField::Hours))?;
+        let hours = parse_set(hours, 0, 23, &[]).and_then(|b| u32::try_from(b).ok()).ok_or(bad(CronField::Hours))?;
         let months =
             parse_set(month, 1, 12, &MONTHS).and_then(|b| u16::try_from(b).ok()).ok_or(bad(CronField::Month))?;
         let days = match (day_of_month, day_of_week) {
@@ -433,11 +434,14 @@ impl Cron {
                 m.days & (1 << dom) != 0
                     || (m.last && dom == len)
                     || (m.last_weekday && dom == nearest_weekday(len, len, weekday_of(len)))
-                    || (1..=len).any(|d| m.nearest_weekday & (1 << d) != 0 && dom == nearest_weekday(d, len, weekday_of(d)))
+                    || (1..=len)
+                        .any(|d| m.nearest_weekday & (1 << d) != 0 && dom == nearest_weekday(d, len, weekday_of(d)))
             }
             Days::OfWeek(w) => {
                 let bit = 1 << weekday;
-                w.days & bit != 0 || (w.last & bit != 0 && dom + 7 > len) || w.nth[usize::from(weekday)] & (1 << ((dom - 1) / 7 + 1)) != 0
+                w.days & bit != 0
+                    || (w.last & bit != 0 && dom + 7 > len)
+                    || w.nth[usize::from(weekday)] & (1 << ((dom - 1) / 7 + 1)) != 0
             }
         }
     }
@@ -866,7 +870,10 @@ mod tests {
                  window or the next UTC day, which allows at most 4h for this schedule."
             )
         );
-        assert_eq!(ScheduleError::AfterDays(0).to_string(), "RotationRules.AutomaticallyAfterDays must be within 1-1000.");
+        assert_eq!(
+            ScheduleError::AfterDays(0).to_string(),
+            "RotationRules.AutomaticallyAfterDays must be within 1-1000."
+        );
     }
 
     #[test]
@@ -876,7 +883,9 @@ mod tests {
         assert!(!cron.matches(Timestamp(at(2024, 2, 29, 9, 0).0 + 1)));
         assert!(!cron.matches(at(2024, 2, 29, 10, 0)));
         assert!(!cron.matches(at(2024, 3, 2, 9, 0)));
-        assert!(cron.is_hourly() == false);
+        assert!(!cron.is_hourly());
+        let Schedule::Cron(cron) = *expr("cron(0 4/12 * * ? *)").schedule() else { panic!() };
+        assert!(cron.is_hourly());
     }
 
     #[test]
