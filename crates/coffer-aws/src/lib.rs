@@ -5,6 +5,7 @@
 pub mod arn;
 pub mod error;
 pub mod parameter_type;
+pub mod rotation_schedule;
 pub mod scope;
 pub mod secret;
 pub mod sm_name;
