@@ -16,6 +16,7 @@ mod harden;
 mod keys;
 mod managed_secret;
 mod prompt;
+mod rotation;
 mod secret;
 mod serve;
 mod tls;
@@ -74,6 +75,10 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Restore a `coffer backup` file into an empty data directory (its master key first).
     Restore(backup::RestoreArgs),
+    /// Rotation functions: what runs when a secret rotates (on RotateSecret and on its
+    /// schedule, while `coffer serve` runs).
+    #[command(subcommand)]
+    Rotation(rotation::RotationCommand),
     /// The audit trail: list records, verify the hash chain.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -162,6 +167,7 @@ pub fn main() -> ExitCode {
             Command::Backup(args) => backup::backup(args).await,
             Command::Restore(args) => backup::restore(args).await,
             Command::Audit(cmd) => audit::run(cmd).await,
+            Command::Rotation(cmd) => rotation::run(cmd).await,
             Command::Agent(args) => agent::run(args).await,
             Command::Completions(args) => completions::run(&args, Cli::command()),
         }

@@ -145,14 +145,29 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let scheme = if certificate.is_some() { "https" } else { "http" };
     tracing::info!(%addr, scheme, backend = store.backend().name(), root_access_key_id = %root.access_key_id, "coffer serve ready");
+    let mut ca_bundle = None;
     let tls = certificate.map(|(certificate, bundle)| {
         if let Some(bundle) = bundle {
+            let bundle = std::fs::canonicalize(&bundle).unwrap_or(bundle);
             // The line clients need (stderr: stdout carries only the line below).
-            eprintln!("AWS_CA_BUNDLE={}", std::fs::canonicalize(&bundle).unwrap_or(bundle).display());
+            eprintln!("AWS_CA_BUNDLE={}", bundle.display());
+            ca_bundle = Some(bundle);
         }
         tokio::spawn(crate::tls::reload_on_hangup(certificate.clone()));
         certificate.acceptor()
     });
+    // Rotation functions reach this server on the loopback interface (by name over TLS, which
+    // the certificate covers).
+    let host = match (tls.is_some(), addr.ip().is_unspecified()) {
+        (true, _) => "localhost".to_owned(),
+        (false, true) => "127.0.0.1".to_owned(),
+        (false, false) => addr.ip().to_string(),
+    };
+    let port = addr.port();
+    let endpoint = coffer_rotation::Endpoint { url: format!("{scheme}://{host}:{port}"), ca_bundle };
+    let clock = std::sync::Arc::new(coffer_rotation::SystemClock);
+    let rotation =
+        tokio::spawn(coffer_rotation::Runner::new(store.clone(), endpoint, Default::default(), clock).run());
     // The one line on stdout: scripts and tests wait for it to learn the address.
     println!("listening on {addr}");
     let auditor = Auditor::start(store.clone(), audit_lines(args.audit_log.as_ref())?);
@@ -163,7 +178,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         rate_per_key: args.rate_limit.filter(|r| *r > 0),
     };
     let config = ServerConfig { account_id: args.account_id, default_region: args.default_region, limits };
-    coffer_server::serve(listener, tls, store, config, &root, auditor, shutdown_signal()).await?;
+    let served = coffer_server::serve(listener, tls, store, config, &root, auditor, shutdown_signal()).await;
+    // A rotation cut short here is retried (by this or another server) when its claim expires.
+    rotation.abort();
+    served?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -82,12 +82,6 @@ async fn concurrent_writers_on_three_nodes() {
                 if let Err(e) = moved {
                     assert_eq!(e.into_service_error().code(), Some("InvalidParameterException"));
                 }
-                // Now and then a rotation, racing the other nodes' writes: a new version that
-                // takes AWSCURRENT like any other.
-                if i % 5 == 4 {
-                    let rotated = sm.rotate_secret().secret_id("race").send().await.unwrap();
-                    secret_versions.push(rotated.version_id().unwrap().to_owned());
-                }
             }
             (versions, secret_versions)
         }));
@@ -101,7 +95,7 @@ async fn concurrent_writers_on_three_nodes() {
     }
     versions.sort();
     assert_eq!(versions, (2..=46).collect::<Vec<i64>>(), "every version once, no gaps");
-    assert_eq!(secret_versions.len(), 45 + 9, "every PutSecretValue and RotateSecret made its own version");
+    assert_eq!(secret_versions.len(), 45, "every PutSecretValue made its own version");
 
     let listed =
         sm.list_secret_version_ids().secret_id("race").include_deprecated(true).max_results(100).send().await.unwrap();

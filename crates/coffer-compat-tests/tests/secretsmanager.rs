@@ -903,55 +903,24 @@ async fn resource_policies() {
 }
 
 #[tokio::test]
-async fn rotate_and_cancel_without_a_function() {
+async fn rotation_rules_are_checked_and_cancel_turns_rotation_off() {
     on_every_backend!(server => {
         let sm = server.secrets_manager().await;
-        let (_, v1) = create(&sm, "rotating", "original").await;
-        let t = token(42);
-        let out = sm
-            .rotate_secret()
-            .secret_id("rotating")
-            .client_request_token(&t)
-            .rotation_rules(RotationRulesType::builder().automatically_after_days(30).build())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(out.version_id(), Some(t.as_str()));
-        let cur = sm.get_secret_value().secret_id("rotating").send().await.unwrap();
-        assert_eq!((cur.version_id(), cur.secret_string()), (Some(t.as_str()), Some("original")));
-        let s = stages(&sm, "rotating").await;
-        assert_eq!((s[&t].clone(), s[&v1].clone()), (vec!["AWSCURRENT".to_owned()], vec!["AWSPREVIOUS".to_owned()]));
-        let d = sm.describe_secret().secret_id("rotating").send().await.unwrap();
-        assert_eq!(d.rotation_enabled(), Some(true));
-        assert_eq!(d.rotation_rules().unwrap().automatically_after_days(), Some(30));
-        let rotated = d.last_rotated_date().unwrap().secs();
-        assert!((d.next_rotation_date().unwrap().secs() - (rotated + 30 * 86_400)).abs() <= 1);
-        // A retry with the same token changes nothing.
-        sm.rotate_secret().secret_id("rotating").client_request_token(&t).send().await.unwrap();
-        assert_eq!(stages(&sm, "rotating").await.len(), 2);
-
-        // A value staged as AWSPENDING is what the next rotation promotes.
-        let staged = sm.put_secret_value().secret_id("rotating").secret_string("new").version_stages("AWSPENDING").send().await.unwrap();
-        let out = sm.rotate_secret().secret_id("rotating").send().await.unwrap();
-        assert_eq!(out.version_id(), staged.version_id());
-        assert_eq!(value(&sm, "rotating").await, "new");
-        assert!(!stages(&sm, "rotating").await.values().flatten().any(|s| s == "AWSPENDING"));
-
+        create(&sm, "rotating", "original").await;
+        // Rotation itself runs registered functions (tests/rotation.rs); here, the rules.
         let (c, m) = err!(sm.rotate_secret().secret_id("rotating").rotation_rules(RotationRulesType::builder().automatically_after_days(1001).build()).send());
         assert_eq!((c.as_str(), m.as_str()), ("InvalidParameterException", "RotationRules.AutomaticallyAfterDays must be within 1-1000."));
+        let (c, _) = err!(sm.rotate_secret().secret_id("rotating").rotation_rules(RotationRulesType::builder().automatically_after_days(7).schedule_expression("rate(7 days)").build()).send());
+        assert_eq!(c, "InvalidParameterException");
+        let (c, _) = err!(sm.rotate_secret().secret_id("rotating").rotation_rules(RotationRulesType::builder().schedule_expression("cron(30 2 * * ? *)").build()).send());
+        assert_eq!(c, "InvalidParameterException", "minutes must be 0");
 
         let c = sm.cancel_rotate_secret().secret_id("rotating").send().await.unwrap();
         assert_eq!(c.version_id(), None);
         let d = sm.describe_secret().secret_id("rotating").send().await.unwrap();
         assert_eq!(d.rotation_enabled(), Some(false));
         assert_eq!(d.next_rotation_date(), None);
-
-        // RotateImmediately=false only configures.
-        let before = value(&sm, "rotating").await;
-        let out = sm.rotate_secret().secret_id("rotating").rotate_immediately(false).rotation_rules(RotationRulesType::builder().automatically_after_days(10).build()).send().await.unwrap();
-        assert_eq!(out.version_id(), None);
-        assert_eq!(value(&sm, "rotating").await, before);
-        assert_eq!(sm.describe_secret().secret_id("rotating").send().await.unwrap().rotation_enabled(), Some(true));
+        assert_eq!(value(&sm, "rotating").await, "original");
     });
 }
 
@@ -1182,10 +1151,8 @@ async fn replicas_follow_their_primary_and_are_read_only() {
             .await
             .unwrap();
         assert_eq!(old.secret_string(), Some("v1"));
-        let rotated = sm.rotate_secret().secret_id("shared/db").send().await.unwrap();
         let current = eu.get_secret_value().secret_id("shared/db").send().await.unwrap();
-        assert_eq!(current.version_id(), rotated.version_id());
-        assert_ne!(current.version_id(), put.version_id());
+        assert_eq!(current.version_id(), put.version_id());
 
         // A replica is read-only.
         let refused = pair("InvalidParameterException", REPLICA_READ_ONLY);

@@ -310,7 +310,8 @@ async fn sqlite_schema_current(read: &AnyPool) -> bool {
 }
 
 /// Every table that holds sealed values (they all have `id`, `wrapped_key`, `master_key_id`).
-const SEALED_TABLES: [&str; 3] = ["ssm_parameter_versions", "sm_secret_versions", "iam_access_keys"];
+const SEALED_TABLES: [&str; 4] =
+    ["ssm_parameter_versions", "sm_secret_versions", "iam_access_keys", "rotation_webhook_keys"];
 
 /// A write transaction. Dropped without `commit`, it rolls back.
 pub struct WriteTx {

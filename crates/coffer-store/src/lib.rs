@@ -18,6 +18,7 @@ pub mod iam;
 pub mod master_key;
 pub mod private;
 pub mod replicas;
+pub mod rotation;
 pub mod secrets;
 pub mod ssm;
 mod tags;

@@ -21,9 +21,10 @@ mod filters;
 mod labels;
 pub mod model;
 mod password;
+pub use password::generate as random_password;
 mod policy;
 mod replication;
-mod rotate;
+pub mod rotate;
 mod tags;
 #[cfg(test)]
 mod tests;

@@ -1,33 +1,26 @@
 //! RotateSecret and CancelRotateSecret.
 //!
-//! Coffer runs no rotation functions (there is no Lambda, and it never pretends to call
-//! one), so a rotation is the version mechanics alone:
+//! A rotation runs a rotation function through AWS's four steps (`createSecret`, `setSecret`,
+//! `testSecret`, `finishSecret`). RotateSecret only prepares and records it, as AWS does
+//! before it invokes the Lambda function:
 //!
-//! 1. `RotationRules` (`AutomaticallyAfterDays` 1..=1000, `ScheduleExpression`, `Duration`)
-//!    and `RotationLambdaARN`, when given, are stored and shown by DescribeSecret.
-//!    `RotationEnabled` becomes true when the secret has a schedule (`AutomaticallyAfterDays`
-//!    or `ScheduleExpression`); `NextRotationDate` is the last rotation plus
-//!    `AutomaticallyAfterDays`. Coffer does not rotate on that schedule by itself.
-//! 2. With `RotateImmediately` false, that is all: no version is created.
-//! 3. Otherwise the secret is rotated at once, as moto does without a Lambda:
-//!    - if `AWSPENDING` is on a version other than the AWSCURRENT one (a rotation left
-//!      unfinished, or a value staged with `PutSecretValue … VersionStages=[AWSPENDING]`),
-//!      that version is the new one — as AWS retries an unfinished rotation;
-//!    - else a new version is created (VersionId = `ClientRequestToken`, or a UUID) holding a
-//!      copy of the AWSCURRENT value, labelled AWSPENDING;
-//!    - then it is promoted: AWSCURRENT moves to it, AWSPREVIOUS to the version that had
-//!      AWSCURRENT, and AWSPENDING is removed. `LastRotatedDate` is now, and the response
-//!      carries the new VersionId.
+//! 1. `RotationRules` and `RotationLambdaARN`, when given, are stored (DescribeSecret shows
+//!    them); `RotationEnabled` is whether there is a schedule, and `NextRotationDate` the
+//!    start of the schedule's next window after the last rotation.
+//! 2. The function must be registered with Coffer (`coffer rotation register`); a secret
+//!    without one is `InvalidRequestException`, as AWS answers.
+//! 3. The new version id (`ClientRequestToken`, or a UUID) is staged `AWSPENDING` — a version
+//!    that has no value yet, as on AWS, so a function's `createSecret` finds nothing there and
+//!    puts the new value — and the rotation is recorded on the secret, due now. A server's
+//!    rotation runner runs the steps (`coffer-rotation`), records success (`LastRotatedDate`)
+//!    or failure, and retries; a rotation under way makes another RotateSecret fail.
+//! 4. `RotateImmediately=false` runs only `testSecret`, then removes the `AWSPENDING` stage.
 //!
-//!    A `ClientRequestToken` naming the version that is already AWSCURRENT is a retry and
-//!    changes nothing; naming any other existing version is ResourceExistsException.
-//!    A secret without a value gets the configuration only (no VersionId in the response).
-//!
-//! CancelRotateSecret turns `RotationEnabled` off (keeping the rules and ARN) and returns the
-//! VersionId of an unfinished rotation's AWSPENDING version, if any; labels are left as they
-//! are, as AWS documents.
+//! CancelRotateSecret turns `RotationEnabled` off (keeping the rules and ARN), drops a
+//! rotation that has not finished, and returns its pending VersionId, if any; labels are left
+//! as they are, as AWS documents.
 
-use super::errors::{invalid_parameter, marked_for_deletion, token_in_use};
+use super::errors::{cannot_invoke, invalid_request, marked_for_deletion, token_in_use};
 use super::labels::Labels;
 use super::model::{RotateSecretInput, RotationRules, SecretIdInput, SecretVersionRef};
 use super::validate::{self, required};
@@ -37,23 +30,28 @@ use crate::constraints::Constrained as _;
 use crate::error::OpResult;
 use crate::operation::SecretsManagerOperation;
 use coffer_aws::Timestamp;
-use coffer_store::secrets::RotationState;
+use coffer_aws::rotation_schedule::RotationSchedule;
+use coffer_store::secrets::{RotationState, SecretRecord};
 
-fn check_rules(rules: &RotationRules) -> OpResult<()> {
-    if let Some(days) = rules.automatically_after_days
-        && !(1..=1000).contains(&days)
-    {
-        return Err(invalid_parameter("RotationRules.AutomaticallyAfterDays must be within 1-1000.").into());
-    }
-    if let Some(duration) = &rules.duration {
-        let hours = duration.strip_suffix('h').and_then(|h| h.parse::<u32>().ok());
-        if !hours.is_some_and(|h| (1..=24).contains(&h)) {
-            return Err(
-                invalid_parameter("RotationRules.Duration must be between 1h and 24h, written like \"3h\".").into()
-            );
-        }
-    }
-    Ok(())
+/// The schedule `rules` describe, `None` when they set none.
+pub fn schedule_of(rules: &RotationRules) -> OpResult<Option<RotationSchedule>> {
+    Ok(RotationSchedule::parse(
+        rules.automatically_after_days,
+        rules.schedule_expression.as_deref(),
+        rules.duration.as_deref(),
+    )
+    .map_err(coffer_aws::AwsError::from)?)
+}
+
+/// The rules a secret has stored.
+pub fn stored_rules(record: &SecretRecord) -> Option<RotationRules> {
+    record.rotation_rules.as_deref().and_then(|r| serde_json::from_str::<RotationRules>(r).ok())
+}
+
+/// When a secret rotated at `last` next rotates under `rules` (the start of the next window).
+pub fn next_rotation(rules: Option<&RotationRules>, last: Timestamp) -> Option<Timestamp> {
+    let schedule = schedule_of(rules?).ok()??;
+    Some(schedule.next_window(last).start)
 }
 
 impl SecretsManager {
@@ -61,65 +59,78 @@ impl SecretsManager {
         input.check()?;
         let secret_id = required(&input.secret_id, "secretId")?;
         if let Some(rules) = &input.rotation_rules {
-            check_rules(rules)?;
+            schedule_of(rules)?;
         }
         let now = Timestamp::now();
         let (mut tx, record) = self.locked(ctx, SecretsManagerOperation::RotateSecret.action(), secret_id).await?;
         if record.is_deleted() {
             return Err(marked_for_deletion().into());
         }
-        let rules = match &input.rotation_rules {
-            Some(rules) => Some(rules.clone()),
-            None => record.rotation_rules.as_deref().and_then(|r| serde_json::from_str::<RotationRules>(r).ok()),
+        let lambda_arn = input.rotation_lambda_arn.clone().or(record.rotation_lambda_arn.clone());
+        let Some(lambda_arn) = lambda_arn else {
+            return Err(invalid_request("No Lambda rotation function ARN is associated with this secret.").into());
         };
+        self.rotation_function(ctx, &lambda_arn).await?;
+        if record.rotation_token.is_some() {
+            return Err(
+                invalid_request("A previous rotation isn't complete. That rotation will be reattempted.").into()
+            );
+        }
+        let rules = input.rotation_rules.clone().or_else(|| stored_rules(&record));
         let scheduled =
             rules.as_ref().is_some_and(|r| r.automatically_after_days.is_some() || r.schedule_expression.is_some());
-        let mut labels = Labels::load(&mut tx, record.id).await?;
-        let mut version_id = None;
-        let mut last_rotated = record.last_rotated;
-        let current = labels.holder(AWSCURRENT).map(str::to_owned);
-        if input.rotate_immediately.unwrap_or(true)
-            && let Some(current) = current
-        {
-            let pending = labels.holder(AWSPENDING).filter(|p| *p != current).map(str::to_owned);
-            let new_version = match (pending, input.client_request_token.as_deref()) {
-                (Some(pending), _) => pending,
-                (None, Some(token)) if token == current => token.to_owned(),
-                (None, token) => {
-                    let token = validate::token_or_uuid(token);
-                    if tx.sm_version(record.id, &token).await?.is_some() {
-                        return Err(token_in_use(&token, &record.arn(&ctx.scope)).into());
-                    }
-                    let source = tx.sm_version(record.id, &current).await?.ok_or_else(|| {
-                        tracing::error!(secret = record.id, "AWSCURRENT names a missing version");
-                        crate::error::internal(crate::Service::SecretsManager)
-                    })?;
-                    let value = self.store.sm_open(&ctx.scope, &record, &source)?;
-                    tx.sm_insert_version(&ctx.scope, &record, &token, source.kind, &value, now).await?;
-                    labels.attach(&mut tx, AWSPENDING, &token).await?;
-                    token
-                }
-            };
-            if new_version != current {
-                labels.attach(&mut tx, AWSCURRENT, &new_version).await?;
-                labels.detach(&mut tx, AWSPENDING).await?;
-                labels.prune(&mut tx).await?;
-                last_rotated = Some(now);
-            }
-            version_id = Some(new_version);
+        let token = validate::token_or_uuid(input.client_request_token.as_deref());
+        if tx.sm_version(record.id, &token).await?.is_some() {
+            return Err(token_in_use(&token, &record.arn(&ctx.scope)).into());
         }
-        let days = rules.as_ref().and_then(|r| r.automatically_after_days);
+        let mut labels = Labels::load(&mut tx, record.id).await?;
+        labels.attach(&mut tx, AWSPENDING, &token).await?;
+        let only_test = !input.rotate_immediately.unwrap_or(true);
+        tx.sm_request_rotation(record.id, &token, only_test, now).await?;
         let rotation = RotationState {
             enabled: scheduled,
-            lambda_arn: input.rotation_lambda_arn.clone().or(record.rotation_lambda_arn.clone()),
+            lambda_arn: Some(lambda_arn),
             rules: rules.as_ref().map(|r| serde_json::to_string(r).unwrap_or_default()),
-            last_rotated,
-            next_rotation: days.filter(|_| scheduled).map(|d| last_rotated.unwrap_or(now).plus_days(d)),
+            last_rotated: record.last_rotated,
+            next_rotation: next_rotation(rules.as_ref().filter(|_| scheduled), record.last_rotated.unwrap_or(now)),
         };
         tx.sm_set_rotation(record.id, &rotation).await?;
         tx.sm_set_changed(record.id, now).await?;
         self.commit(tx, ctx, &record).await?;
-        Ok(SecretVersionRef { arn: record.arn(&ctx.scope), name: record.name, version_id })
+        Ok(SecretVersionRef { arn: record.arn(&ctx.scope), name: record.name, version_id: Some(token) })
+    }
+
+    /// The registered function `arn` names, in the caller's account.
+    async fn rotation_function(
+        &self,
+        ctx: &RequestContext,
+        arn: &str,
+    ) -> OpResult<coffer_store::rotation::RotationFunction> {
+        let parsed = coffer_aws::Arn::parse(arn).map_err(|_| cannot_invoke())?;
+        let name = parsed.resource.strip_prefix("function:").ok_or_else(cannot_invoke)?;
+        if parsed.service != "lambda" || parsed.account != ctx.scope.account {
+            return Err(cannot_invoke().into());
+        }
+        let scope = coffer_aws::Scope::new(parsed.account, parsed.region);
+        Ok(self.store.rotation_function(&scope, name).await?.ok_or_else(cannot_invoke)?)
+    }
+
+    /// Starts the rotation a secret's schedule says is due (the rotation runner calls this):
+    /// stages `AWSPENDING` on a new version and records the rotation, as RotateSecret does.
+    /// Nothing happens when another server started it first, or it is no longer due.
+    pub async fn start_scheduled_rotation(&self, ctx: &RequestContext, name: &str, now: Timestamp) -> OpResult<bool> {
+        let mut tx = self.store.begin().await?;
+        let Some(record) = tx.sm_lock(&ctx.scope, name).await? else { return Ok(false) };
+        let due = record.rotation_enabled && record.next_rotation.is_some_and(|next| next <= now);
+        if !due || record.rotation_token.is_some() || record.is_deleted() {
+            return Ok(false);
+        }
+        let token = uuid::Uuid::new_v4().to_string();
+        let mut labels = Labels::load(&mut tx, record.id).await?;
+        labels.attach(&mut tx, AWSPENDING, &token).await?;
+        tx.sm_request_rotation(record.id, &token, false, now).await?;
+        self.commit(tx, ctx, &record).await?;
+        Ok(true)
     }
 
     pub async fn cancel_rotate_secret(&self, ctx: &RequestContext, input: SecretIdInput) -> OpResult<SecretVersionRef> {
@@ -140,6 +151,7 @@ impl SecretsManager {
             next_rotation: None,
         };
         tx.sm_set_rotation(record.id, &rotation).await?;
+        tx.sm_cancel_rotation(record.id).await?;
         tx.sm_set_changed(record.id, Timestamp::now()).await?;
         self.commit(tx, ctx, &record).await?;
         Ok(SecretVersionRef { arn: record.arn(&ctx.scope), name: record.name, version_id: pending })

@@ -248,61 +248,66 @@ async fn values_are_sealed_to_the_secret_and_version() {
 }
 
 #[tokio::test]
-async fn rotation_without_a_function() {
+async fn rotate_secret_stages_the_new_version_and_records_the_rotation() {
     for t in stores().await {
         let sm = SecretsManager::new(t.store.clone());
         let v1 = sm.create_secret(&ctx(), create_input("rot", Some("one"))).await.unwrap().version_id.unwrap();
-        let token = "rotation-token-0000000000000000000001".to_owned();
-        let out = sm
-            .rotate_secret(
-                &ctx(),
-                RotateSecretInput {
-                    secret_id: Some("rot".into()),
-                    client_request_token: Some(token.clone()),
-                    rotation_lambda_arn: None,
-                    rotation_rules: Some(RotationRules { automatically_after_days: Some(7), ..Default::default() }),
-                    rotate_immediately: None,
-                },
-            )
-            .await
-            .unwrap();
-        assert_eq!(out.version_id.as_deref(), Some(token.as_str()));
-        let cur = get(&sm, "rot").await.unwrap();
-        assert_eq!(cur.version_id, token);
-        assert_eq!(text(&cur), "one", "the new version copies the AWSCURRENT value");
-        assert_eq!(cur.version_stages, ["AWSCURRENT"]);
-        let d = sm.describe_secret(&ctx(), SecretIdInput { secret_id: Some("rot".into()) }).await.unwrap();
-        assert_eq!(d.rotation_enabled, Some(true));
-        assert_eq!(d.rotation_rules.as_ref().unwrap().automatically_after_days, Some(7));
-        assert!(d.last_rotated_date.is_some() && d.next_rotation_date.is_some());
-        let map = d.version_ids_to_stages.unwrap();
-        assert_eq!(map[&v1], ["AWSPREVIOUS"]);
-        assert!(!map.values().flatten().any(|s| s == AWSPENDING));
+        let rotate = |arn: Option<&str>, token: Option<&str>| RotateSecretInput {
+            secret_id: Some("rot".into()),
+            client_request_token: token.map(str::to_owned),
+            rotation_lambda_arn: arn.map(str::to_owned),
+            rotation_rules: Some(RotationRules { automatically_after_days: Some(7), ..Default::default() }),
+            rotate_immediately: None,
+        };
+        let code = |e: crate::error::OpError| {
+            let e = e.into_aws(crate::Service::SecretsManager);
+            (e.code.to_string(), e.message.unwrap_or_default())
+        };
+        let refused = code(sm.rotate_secret(&ctx(), rotate(None, None)).await.unwrap_err());
+        assert_eq!(
+            refused,
+            ("InvalidRequestException".to_owned(), "No Lambda rotation function ARN is associated with this secret.".to_owned())
+        );
+        let arn = "arn:aws:lambda:us-east-1:000000000000:function:rotator";
+        let refused = code(sm.rotate_secret(&ctx(), rotate(Some(arn), None)).await.unwrap_err());
+        assert_eq!(refused.0, "AccessDeniedException", "an unregistered function cannot be invoked");
 
-        // A staged AWSPENDING value is what the next rotation promotes.
-        sm.put_secret_value(&ctx(), put_input("rot", "two", Some(&["AWSPENDING"]))).await.unwrap();
-        let again = sm
-            .rotate_secret(
-                &ctx(),
-                RotateSecretInput {
-                    secret_id: Some("rot".into()),
-                    client_request_token: None,
-                    rotation_lambda_arn: None,
-                    rotation_rules: None,
-                    rotate_immediately: None,
-                },
-            )
-            .await
-            .unwrap();
-        let cur = get(&sm, "rot").await.unwrap();
-        assert_eq!(text(&cur), "two");
-        assert_eq!(Some(cur.version_id), again.version_id);
+        let mut tx = t.store.begin().await.unwrap();
+        let function = coffer_store::rotation::NewFunction {
+            name: "rotator",
+            kind: coffer_store::rotation::FunctionKind::Command,
+            role_arn: None,
+            spec: r#"{"argv":["true"]}"#,
+            timeout_ms: 1000,
+            webhook_key: None,
+        };
+        tx.rotation_register(&ctx().scope, &function, Timestamp::now()).await.unwrap().unwrap();
+        tx.commit().await.unwrap();
+        let token = "rotation-token-0000000000000000000001";
+        let out = sm.rotate_secret(&ctx(), rotate(Some(arn), Some(token))).await.unwrap();
+        assert_eq!(out.version_id.as_deref(), Some(token));
+        // Staged as AWS does before it invokes the function: AWSPENDING on a version that has
+        // no value yet; AWSCURRENT untouched until the function's finishSecret moves it.
+        let d = sm.describe_secret(&ctx(), SecretIdInput { secret_id: Some("rot".into()) }).await.unwrap();
+        let map = d.version_ids_to_stages.clone().unwrap();
+        assert_eq!((map[&v1].clone(), map[token].clone()), (vec![AWSCURRENT.to_owned()], vec![AWSPENDING.to_owned()]));
+        assert_eq!(text(&get(&sm, "rot").await.unwrap()), "one");
+        assert_eq!((d.rotation_enabled, d.rotation_lambda_arn.as_deref()), (Some(true), Some(arn)));
+        assert!(d.next_rotation_date.is_some() && d.last_rotated_date.is_none());
+        let record = t.store.sm_secret(&ctx().scope, "rot").await.unwrap().unwrap();
+        assert_eq!(record.rotation_token.as_deref(), Some(token));
+        // One rotation at a time.
+        let busy = code(sm.rotate_secret(&ctx(), rotate(None, None)).await.unwrap_err());
+        assert_eq!(
+            busy,
+            ("InvalidRequestException".to_owned(), "A previous rotation isn't complete. That rotation will be reattempted.".to_owned())
+        );
 
         let cancel = sm.cancel_rotate_secret(&ctx(), SecretIdInput { secret_id: Some("rot".into()) }).await.unwrap();
-        assert_eq!(cancel.version_id, None);
+        assert_eq!(cancel.version_id.as_deref(), Some(token));
         let d = sm.describe_secret(&ctx(), SecretIdInput { secret_id: Some("rot".into()) }).await.unwrap();
-        assert_eq!(d.rotation_enabled, Some(false));
-        assert_eq!(d.next_rotation_date, None);
+        assert_eq!((d.rotation_enabled, d.next_rotation_date), (Some(false), None));
+        assert_eq!(t.store.sm_secret(&ctx().scope, "rot").await.unwrap().unwrap().rotation_token, None);
     }
 }
 

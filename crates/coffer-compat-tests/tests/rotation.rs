@@ -1,0 +1,236 @@
+//! Rotation through real rotation functions run by a real `coffer serve`: registered with
+//! `coffer rotation register`, invoked through AWS's four steps with the function's role's
+//! credentials, and a schedule that fires once across two servers under a moved clock.
+
+mod common;
+
+use aws_sdk_secretsmanager::Client;
+use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
+use aws_sdk_secretsmanager::types::RotationRulesType;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+/// What a rotation function's role may do: rotate the secrets tagged rotate=yes.
+const ROTATOR_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["secretsmanager:DescribeSecret","secretsmanager:GetSecretValue","secretsmanager:PutSecretValue","secretsmanager:UpdateSecretVersionStage"],"Resource":"*","Condition":{"StringEquals":{"secretsmanager:ResourceTag/rotate":"yes"}}}]}"#;
+
+/// `coffer rotation …` on the server's store; its stdout.
+fn coffer(server: &common::Server, args: &[&str]) -> String {
+    let mut cmd = std::process::Command::new(common::coffer_bin());
+    cmd.arg("rotation").args(args).env("COFFER_DATA_DIR", server.data_dir.path()).env_remove("COFFER_DATABASE_URL");
+    if let Some(pg) = &server.pg {
+        cmd.env("COFFER_DATABASE_URL", &pg.url);
+    }
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "coffer rotation {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+async fn rotator_role(server: &common::Server) {
+    let iam = server.iam().await;
+    iam.create_role().role_name("rotator").assume_role_policy_document(TRUST).send().await.unwrap();
+    iam.put_role_policy().role_name("rotator").policy_name("rotate").policy_document(ROTATOR_POLICY).send().await.unwrap();
+}
+
+async fn create(sm: &Client, name: &str, value: &str) -> String {
+    let tag = aws_sdk_secretsmanager::types::Tag::builder().key("rotate").value("yes").build();
+    sm.create_secret().name(name).secret_string(value).tags(tag).send().await.unwrap().version_id().unwrap().to_owned()
+}
+
+async fn stages(sm: &Client, id: &str) -> HashMap<String, Vec<String>> {
+    sm.describe_secret().secret_id(id).send().await.unwrap().version_ids_to_stages().cloned().unwrap_or_default()
+}
+
+/// Waits (at most a generous minute) until `done` holds for the secret's description.
+async fn until(sm: &Client, id: &str, done: impl Fn(&aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let d = sm.describe_secret().secret_id(id).send().await.unwrap();
+        if done(&d) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "rotation did not finish: {d:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn rotate_secret_without_a_registered_function_is_refused() {
+    on_every_backend!(server => {
+        let sm = server.secrets_manager().await;
+        create(&sm, "plain", "v1").await;
+        let e = sm.rotate_secret().secret_id("plain").send().await.unwrap_err();
+        assert_eq!(
+            (e.code(), e.message()),
+            (Some("InvalidRequestException"), Some("No Lambda rotation function ARN is associated with this secret."))
+        );
+        let e = sm
+            .rotate_secret()
+            .secret_id("plain")
+            .rotation_lambda_arn("arn:aws:lambda:us-east-1:000000000000:function:nobody")
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Some("AccessDeniedException"));
+        let e = sm
+            .rotate_secret()
+            .secret_id("plain")
+            .rotation_rules(RotationRulesType::builder().schedule_expression("rate(3 hours)").build())
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Some("InvalidParameterException"));
+        let d = sm.describe_secret().secret_id("plain").send().await.unwrap();
+        assert_eq!((d.rotation_enabled(), d.rotation_lambda_arn()), (None, None), "nothing was configured");
+    });
+}
+
+/// The built-in function, run as the role: a new password into one JSON key, through the four
+/// steps; AWSCURRENT on the new version, AWSPREVIOUS on the old, AWSPENDING gone.
+#[tokio::test]
+async fn builtin_password_function_rotates_one_json_key() {
+    on_every_backend!(server => {
+        rotator_role(&server).await;
+        let arn = coffer(&server, &["register", "db-password", "--role", "rotator", "--random-password", "--length", "40", "--json-key", "password"]);
+        assert_eq!(arn.trim(), "arn:aws:lambda:us-east-1:000000000000:function:db-password");
+        let listed = coffer(&server, &["ls"]);
+        assert!(listed.contains("function:db-password") && listed.contains("random-password"), "{listed}");
+
+        let sm = server.secrets_manager().await;
+        let v1 = create(&sm, "db", r#"{"username":"admin","password":"old"}"#).await;
+        let out = sm
+            .rotate_secret()
+            .secret_id("db")
+            .rotation_lambda_arn(arn.trim())
+            .rotation_rules(RotationRulesType::builder().schedule_expression("rate(10 days)").build())
+            .send()
+            .await
+            .unwrap();
+        let token = out.version_id().unwrap().to_owned();
+        until(&sm, "db", |d| d.last_rotated_date().is_some()).await;
+        let s = stages(&sm, "db").await;
+        assert_eq!(s[&token], ["AWSCURRENT"]);
+        assert_eq!(s[&v1], ["AWSPREVIOUS"]);
+        assert!(!s.values().flatten().any(|l| l == "AWSPENDING"));
+        let current: serde_json::Value =
+            serde_json::from_str(sm.get_secret_value().secret_id("db").send().await.unwrap().secret_string().unwrap()).unwrap();
+        assert_eq!(current["username"], "admin");
+        assert_eq!(current["password"].as_str().unwrap().len(), 40);
+        let d = sm.describe_secret().secret_id("db").send().await.unwrap();
+        assert_eq!(d.rotation_enabled(), Some(true));
+        let (last, next) = (d.last_rotated_date().unwrap().secs(), d.next_rotation_date().unwrap().secs());
+        // The next window opens at midnight UTC of the day ten days on.
+        assert_eq!(next % 86_400, 0);
+        assert!((9 * 86_400..=10 * 86_400).contains(&(next - last)), "{last} -> {next}");
+    });
+}
+
+/// A step that fails leaves every label where it was; the pending version stays, as AWS
+/// leaves it; the failure is in the audit trail.
+#[tokio::test]
+async fn a_failing_step_moves_nothing() {
+    on_every_backend!(server => {
+        rotator_role(&server).await;
+        let script = server.data_dir.path().join("fail-at-test.sh");
+        std::fs::write(&script, "#!/bin/sh\ncase \"$(cat)\" in *testSecret*) echo 'database refused the new password' >&2; exit 3;; esac\n").unwrap();
+        let arn = coffer(&server, &["register", "flaky", "--role", "rotator", "--", "sh", script.to_str().unwrap()]);
+        let sm = server.secrets_manager().await;
+        let v1 = create(&sm, "svc", "v1").await;
+        // The first two steps "succeed" without doing anything; testSecret fails.
+        let out = sm.rotate_secret().secret_id("svc").rotation_lambda_arn(arn.trim()).send().await.unwrap();
+        let token = out.version_id().unwrap().to_owned();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let failed = loop {
+            let mut cmd = std::process::Command::new(common::coffer_bin());
+            cmd.args(["audit", "ls", "--json", "--event", "Invoke"]).env("COFFER_DATA_DIR", server.data_dir.path()).env_remove("COFFER_DATABASE_URL");
+            if let Some(pg) = &server.pg {
+                cmd.env("COFFER_DATABASE_URL", &pg.url);
+            }
+            let out = cmd.output().unwrap();
+            let records: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+            if let Some(failed) = records.iter().find(|r| r["error_code"] == "RotationStepFailed") {
+                break failed.clone();
+            }
+            assert!(Instant::now() < deadline, "no failed step recorded: {records:?}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        assert_eq!(failed["resources"][0], "arn:aws:lambda:us-east-1:000000000000:function:flaky");
+        let s = stages(&sm, "svc").await;
+        assert_eq!(s[&v1], ["AWSCURRENT"]);
+        assert_eq!(s[&token], ["AWSPENDING"]);
+        let d = sm.describe_secret().secret_id("svc").send().await.unwrap();
+        assert_eq!(d.last_rotated_date(), None);
+        // The rotation is still under way (it will be retried).
+        let e = sm.rotate_secret().secret_id("svc").send().await.unwrap_err();
+        assert_eq!(e.code(), Some("InvalidRequestException"));
+    });
+}
+
+/// Checks how many versions the secret `sched` has.
+async fn versions(sm: &Client, n: usize) {
+    let listed = sm.list_secret_version_ids().secret_id("sched").include_deprecated(true).send().await.unwrap();
+    assert_eq!(listed.versions().len(), n, "{listed:?}");
+}
+
+/// A server's rotation runner on its own handle to the server's database, with a clock the
+/// test moves (the runner `coffer serve` starts is the same code on the system clock).
+async fn runner(server: &common::Server, clock: std::sync::Arc<coffer_rotation::ManualClock>) -> coffer_rotation::Runner {
+    let dir = server.data_dir.path().to_path_buf();
+    let (keyring, _) = coffer_store::master_key::load_keyring(&dir, None).unwrap();
+    let options = coffer_store::StoreOptions {
+        database_url: server.pg.as_ref().map(|pg| pg.url.clone()),
+        data_dir: dir,
+        concurrency: coffer_store::Concurrency::Command,
+    };
+    let store = coffer_store::Store::open(&options, keyring).await.unwrap();
+    let endpoint = coffer_rotation::Endpoint { url: server.endpoint.clone(), ca_bundle: None };
+    coffer_rotation::Runner::new(store, endpoint, coffer_rotation::Options::default(), clock)
+}
+
+/// A `rate()` schedule fires when the clock reaches the window, exactly once although two
+/// servers look at the same moment, and again one interval later.
+#[tokio::test]
+async fn a_schedule_fires_once_across_two_servers() {
+    on_every_backend!(server => {
+        rotator_role(&server).await;
+        // The built-in step, run as a command so the runners in this test process start the
+        // coffer program rather than themselves.
+        let coffer_bin = common::coffer_bin();
+        let arn = coffer(&server, &["register", "nightly", "--role", "rotator", "--", coffer_bin.to_str().unwrap(), "rotation", "random-password-step", r#"{"PasswordLength":24}"#]);
+        let sm = server.secrets_manager().await;
+        create(&sm, "sched", "first").await;
+        sm.rotate_secret()
+            .secret_id("sched")
+            .rotation_lambda_arn(arn.trim())
+            .rotation_rules(RotationRulesType::builder().schedule_expression("rate(4 hours)").build())
+            .send()
+            .await
+            .unwrap();
+        // The immediate rotation, run by the server itself.
+        until(&sm, "sched", |d| d.last_rotated_date().is_some()).await;
+        versions(&sm, 2).await;
+        let next = sm.describe_secret().secret_id("sched").send().await.unwrap().next_rotation_date().unwrap().to_millis().unwrap();
+
+        let clock = std::sync::Arc::new(coffer_rotation::ManualClock::new(coffer_aws::Timestamp(next - 60_000)));
+        let (a, b) = (runner(&server, clock.clone()).await, runner(&server, clock.clone()).await);
+        let (ran_a, ran_b) = tokio::join!(a.tick(), b.tick());
+        assert_eq!(ran_a.unwrap() + ran_b.unwrap(), 0, "not due a minute early");
+        versions(&sm, 2).await;
+
+        clock.set(coffer_aws::Timestamp(next + 60_000));
+        let (ran_a, ran_b) = tokio::join!(a.tick(), b.tick());
+        assert_eq!(ran_a.unwrap() + ran_b.unwrap(), 1, "one rotation, by one of the two");
+        versions(&sm, 3).await;
+        let d = sm.describe_secret().secret_id("sched").send().await.unwrap();
+        assert_eq!(d.last_rotated_date().unwrap().to_millis().unwrap(), next + 60_000);
+        let again = d.next_rotation_date().unwrap().to_millis().unwrap();
+        assert_eq!(again, next + 4 * 3_600_000, "four hours after the rotation, on the hour");
+        let (ran_a, ran_b) = tokio::join!(a.tick(), b.tick());
+        assert_eq!(ran_a.unwrap() + ran_b.unwrap(), 0, "done for this window");
+
+        clock.set(coffer_aws::Timestamp(again + 1));
+        let (ran_a, ran_b) = tokio::join!(a.tick(), b.tick());
+        assert_eq!(ran_a.unwrap() + ran_b.unwrap(), 1);
+        versions(&sm, 4).await;
+    });
+}
