@@ -75,7 +75,12 @@ fn seed(h: &Harness) {
 }
 
 fn put_parameter(h: &Harness, value: &str) {
-    as_root(h, "ssm", "PutParameter", json!({"Name": PARAM, "Value": value, "Type": "SecureString", "Overwrite": true}));
+    as_root(
+        h,
+        "ssm",
+        "PutParameter",
+        json!({"Name": PARAM, "Value": value, "Type": "SecureString", "Overwrite": true}),
+    );
 }
 
 /// Rotation's last two steps, as a rotation function makes them: a new version staged
@@ -323,7 +328,12 @@ fn the_program_status_is_passed_on() {
     assert_eq!(run.wait_exit(), 127);
     assert!(run.stderr().contains("cannot run no-such-program-anywhere"), "{}", run.stderr());
     // What cannot be resolved is not started, as without --watch.
-    as_root(&h, "ssm", "RemoveTagsFromResource", json!({"ResourceType": "Parameter", "ResourceId": PARAM, "TagKeys": ["copilot-environment"]}));
+    as_root(
+        &h,
+        "ssm",
+        "RemoveTagsFromResource",
+        json!({"ResourceType": "Parameter", "ResourceId": PARAM, "TagKeys": ["copilot-environment"]}),
+    );
     let mut run = Supervised::start(&h, &[]);
     assert_eq!(run.wait_exit(), 1);
     assert!(run.stdout().is_empty(), "{:?}", run.stdout());
