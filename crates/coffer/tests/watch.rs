@@ -387,3 +387,73 @@ fn an_unreadable_reference_keeps_the_program_running_on_both_backends() {
         run.no_values_on_stderr();
     });
 }
+
+#[test]
+fn a_new_version_that_cannot_be_resolved_keeps_the_program_running() {
+    let h = Harness::new(Mode::Embedded, common::Db::Sqlite);
+    seed(&h);
+    let mut run = Supervised::start(&h, &[]);
+    run.wait_line(0, "the start", |l| l.starts_with("start "));
+    // Readable, but without the JSON key the manifest asks for.
+    as_root(
+        &h,
+        "secretsmanager",
+        "PutSecretValue",
+        json!({"SecretId": SECRET, "SecretString": json!({"user": VALUES[4]}).to_string()}),
+    );
+    run.wait_stderr("cannot restart sh: a secret of container api");
+    run.wait_stderr("did not contain json key password");
+    run.wait_stderr("sh keeps running with the values it has.");
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(run.running());
+    assert_eq!(run.stderr().matches("cannot restart sh").count(), 1, "reported once: {}", run.stderr());
+    // Fixed: the program restarts with it.
+    rotate_secret(&h, VALUES[3]);
+    let (_, second) = run.wait_line(1, "a restart", |l| l.starts_with("start "));
+    assert_eq!(started(&second).1, format!("X={} DB={}", VALUES[0], VALUES[3]));
+    run.no_values_on_stderr();
+}
+
+/// As with `exec`: nothing of coffer's (store, lock, sockets, signal pipes) leaks into the
+/// program, and it gets the core limit coffer was started with, while coffer dumps none.
+#[test]
+fn the_program_gets_no_descriptor_and_its_core_limit() {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let hard = getrlimit(Resource::Core).maximum;
+    setrlimit(Resource::Core, Rlimit { current: Some(1 << 20), maximum: hard }).unwrap();
+    let h = Harness::new(Mode::Embedded, common::Db::Sqlite);
+    seed(&h);
+    let script =
+        "for f in /proc/$$/fd/*; do printf '%s ' ${f##*/}; done; echo; grep 'Max core file size' /proc/self/limits";
+    let mut run = Supervised::start_program(&h, &[], &["sh", "-c", script]);
+    assert_eq!(run.wait_exit(), 0);
+    let out = run.stdout();
+    let direct = std::process::Command::new("sh")
+        .args(["-c", script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let direct = String::from_utf8(direct.stdout).unwrap();
+    assert_eq!(out[0].trim(), direct.lines().next().unwrap().trim(), "inherited descriptors");
+    assert_eq!(out[1].split_whitespace().nth(4), Some("1048576"), "{out:?}");
+}
+
+#[test]
+fn a_program_that_ignores_sigterm_gets_sigkill_after_the_stop_timeout() {
+    let h = Harness::new(Mode::Embedded, common::Db::Sqlite);
+    seed(&h);
+    let stubborn = r#"echo "start $$ X=$X"; trap '' TERM; i=0; while [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done"#;
+    let mut run = Supervised::start_program(&h, &["--stop-timeout", "1s"], &["sh", "-c", stubborn]);
+    let (at, first) = run.wait_line(0, "the start", |l| l.starts_with("start "));
+    put_parameter(&h, VALUES[1]);
+    let (_, second) = run.wait_line(at + 1, "a restart", |l| l.starts_with("start "));
+    assert_ne!(started(&first).0, started(&second).0);
+    assert_eq!(started(&second).1, format!("X={}", VALUES[1]));
+    run.wait_stderr("sh did not end within 1s of SIGTERM: sending SIGKILL");
+    // INT, forwarded, ends it: its status is passed on as 128+2.
+    run.signal("INT");
+    assert_eq!(run.wait_exit(), 130);
+    run.no_values_on_stderr();
+}
