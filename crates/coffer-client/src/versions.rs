@@ -106,10 +106,13 @@ struct SecretGroup {
     describe_denied: bool,
 }
 
+/// A version id, or why there is none (in the agent's words, and whether access was denied).
+type Lookup = Result<String, (String, bool)>;
+
 enum Outcome {
     Ssm(SsmBatch, Result<crate::resolve::ParameterVersions, ClientError>),
     /// Versions by `valueFrom`, failures, and whether `DescribeSecret` was refused.
-    Sm(SecretGroup, Vec<(String, Result<String, (String, bool)>)>, bool),
+    Sm(SecretGroup, Vec<(String, Lookup)>, bool),
 }
 
 impl VersionWatch {
@@ -200,10 +203,7 @@ impl VersionWatch {
 }
 
 /// The version of each reference of `group`, and whether `DescribeSecret` was refused.
-async fn secret_versions(
-    source: &dyn SecretSource,
-    group: &SecretGroup,
-) -> (Vec<(String, Result<String, (String, bool)>)>, bool) {
+async fn secret_versions(source: &dyn SecretSource, group: &SecretGroup) -> (Vec<(String, Lookup)>, bool) {
     let api_failure = |e: &ClientError, operation: &str| {
         let sdk = e.sdk_text(SM_SERVICE_ID, operation);
         let detail = asm::sm_api_failure_detail(&group.secret_id, e.code().unwrap_or_default(), &sdk);
@@ -236,7 +236,7 @@ async fn secret_versions(
         }
     }
     // GetSecretValue once per stage; the value is dropped here, unread.
-    let mut by_stage: Vec<(String, Result<String, (String, bool)>)> = Vec::new();
+    let mut by_stage: Vec<(String, Lookup)> = Vec::new();
     let mut versions = Vec::new();
     for (value_from, stage) in &group.references {
         if let Some((_, v)) = by_stage.iter().find(|(s, _)| s == stage) {

@@ -88,6 +88,14 @@ pub struct RunArgs {
     pub(super) command: Vec<String>,
 }
 
+/// Which start a resolution is for, for its error's wording.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Start {
+    First,
+    /// `--watch` restarting the program with new versions.
+    Restart,
+}
+
 /// The environment to start the program with, where each variable comes from, and which
 /// version each secret was read from.
 pub(super) struct Prepared {
@@ -169,7 +177,7 @@ async fn prepare(
         None => super::load(&args.source, args.env.as_deref(), backend.scope())?,
     };
     let reader = reader_for(backend, args, &container).await?;
-    resolve_environment(&reader, args, &container, &backend.scope().region, false).await
+    resolve_environment(&reader, args, &container, &backend.scope().region, Start::First).await
 }
 
 /// Who reads the container's secrets: the environment's execution role, or the caller.
@@ -194,7 +202,7 @@ pub(super) async fn resolve_environment(
     args: &RunArgs,
     container: &super::Container,
     region: &str,
-    restart: bool,
+    start: Start,
 ) -> anyhow::Result<Prepared> {
     let (requests, mut failures) = container.classify(region);
     let resolution = resolve(reader.source.clone(), &requests).await;
@@ -206,7 +214,7 @@ pub(super) async fn resolve_environment(
         };
         let mut report = format!(
             "cannot {} {program}: {} of container {} ({}) could not be read by {}:",
-            if restart { "restart" } else { "start" },
+            if start == Start::Restart { "restart" } else { "start" },
             if failures.len() == 1 { "a secret" } else { "secrets" },
             container.name,
             container.origin,

@@ -13,7 +13,7 @@ mod watcher;
 
 pub use args::{EXIT_ON_CHANGE, WatchArgs};
 
-use super::run::{RunArgs, reader_for, resolve_environment};
+use super::run::{RunArgs, Start, reader_for, resolve_environment};
 use super::{Backend, Container};
 use crate::harden::CoreLimit;
 use crate::ui;
@@ -39,7 +39,7 @@ pub async fn supervise(
     let started = async {
         let container = container?;
         let reader = reader_for(&backend, &args, &container).await?;
-        let prepared = resolve_environment(&reader, &args, &container, &backend.scope().region, false).await;
+        let prepared = resolve_environment(&reader, &args, &container, &backend.scope().region, Start::First).await;
         // Written before the program starts, as for an `exec`.
         backend.flush_audit().await;
         anyhow::Ok((container, reader, prepared?))

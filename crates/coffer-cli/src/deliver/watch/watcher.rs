@@ -6,7 +6,7 @@
 //! after every look) for as long as the program is supervised.
 
 use super::args::{NamedSignal, OnChange, WatchArgs};
-use crate::deliver::run::{Prepared, RunArgs, reader_for, resolve_environment};
+use crate::deliver::run::{Prepared, RunArgs, Start, reader_for, resolve_environment};
 use crate::deliver::{Backend, Container, Reader};
 use crate::{copilot, ui};
 use coffer_client::{VersionWatch, Versions};
@@ -120,7 +120,8 @@ impl Watcher {
         let update = match self.settings().on_change {
             OnChange::Restart => {
                 let region = self.backend.scope().region.clone();
-                let prepared = resolve_environment(&self.reader, &self.args, &self.container, &region, true).await;
+                let prepared =
+                    resolve_environment(&self.reader, &self.args, &self.container, &region, Start::Restart).await;
                 self.backend.flush_audit().await;
                 match prepared {
                     Ok(p) if p.versions == self.running => return true,
