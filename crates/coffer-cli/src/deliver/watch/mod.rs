@@ -104,8 +104,9 @@ pub async fn supervise(
                         new_versions(&changed),
                         program.name
                     ));
-                    program.stop(settings.stop_timeout, &mut signals).await;
-                    break EXIT_ON_CHANGE;
+                    let (status, asked_to_end) = program.stop(settings.stop_timeout, &mut signals).await;
+                    // Told to end meanwhile: the outer supervisor is not to start it again.
+                    break if asked_to_end { exit_code(status) } else { EXIT_ON_CHANGE };
                 }
             },
         }
