@@ -100,6 +100,10 @@ impl Watcher {
         tokio::time::sleep(self.settings().interval).await;
         let Some(mut seen) = self.look().await else { return true };
         if self.running.changed_in(&seen).is_empty() {
+            // A version that could not be resolved is gone again (its label moved back).
+            if matches!(self.reported, Some(Reported::Unresolvable(_))) {
+                self.reported = None;
+            }
             return true;
         }
         let settle = SETTLE.min(self.settings().interval);
