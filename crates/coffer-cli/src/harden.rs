@@ -21,6 +21,20 @@ pub fn no_core_dumps() -> CoreLimit {
 }
 
 impl CoreLimit {
+    /// Runs `spawn` with the soft core limit given back, so the program it starts (which
+    /// inherits the limit) gets the one `coffer` was started with; lowers it again after.
+    /// This process stays not dumpable throughout, which alone keeps it from dumping core.
+    pub fn lifted_for<T>(&self, spawn: impl FnOnce() -> T) -> T {
+        if let Err(e) = setrlimit(Resource::Core, self.0) {
+            tracing::warn!(error = %e, "cannot restore the core file size limit");
+        }
+        let out = spawn();
+        if let Err(e) = setrlimit(Resource::Core, Rlimit { current: Some(0), maximum: self.0.maximum }) {
+            tracing::warn!(error = %e, "cannot set the core file size limit to 0");
+        }
+        out
+    }
+
     /// Gives the soft core limit back (for the program about to replace this process).
     pub fn restore(self) {
         if let Err(e) = setrlimit(Resource::Core, self.0) {

@@ -12,6 +12,7 @@
 //! [`SecretString`].
 
 use crate::error::{ClientError, SM_SERVICE_ID, SSM_SERVICE_ID};
+use crate::versions::Versions;
 use async_trait::async_trait;
 use coffer_aws::arn::Arn;
 use coffer_aws::secret::{ExposeSecret as _, SecretString};
@@ -24,13 +25,28 @@ use std::sync::Arc;
 
 /// `GetParameters`' answer.
 pub struct FetchedParameters {
-    pub parameters: Vec<SsmParameter<SecretString>>,
+    pub parameters: Vec<SsmParameter<ParameterValue>>,
     pub invalid: Vec<String>,
 }
 
-/// `GetSecretValue`'s answer, as far as the agent reads it.
+/// A parameter's value and the version it was read from: the version is what
+/// `coffer run --watch` compares later, so it is taken from the very answer the value came in.
+#[derive(Clone)]
+pub struct ParameterValue {
+    pub value: SecretString,
+    pub version: i64,
+}
+
+/// `GetSecretValue`'s answer, as far as the agent reads it (and `--watch` compares).
 pub struct FetchedSecret {
     pub secret_string: Option<SecretString>,
+    pub version_id: String,
+}
+
+/// `GetParameters{WithDecryption: false}`'s answer, reduced to versions: no value kept.
+pub struct ParameterVersions {
+    pub parameters: Vec<SsmParameter<i64>>,
+    pub invalid: Vec<String>,
 }
 
 /// Tags as `(key, value)`.
@@ -48,6 +64,17 @@ pub trait SecretSource: Send + Sync {
     /// `GetSecretValue{SecretId, VersionStage?, VersionId?}` in `region`.
     async fn get_secret_value(&self, region: &str, params: &SmParams) -> Result<FetchedSecret, ClientError>;
 
+    /// `GetParameters{Names, WithDecryption: false}` in `region`: the same authorization as
+    /// [`SecretSource::get_parameters`] (`ssm:GetParameters`), but no SecureString is decrypted.
+    async fn parameter_versions(&self, region: &str, names: Vec<String>) -> Result<ParameterVersions, ClientError>;
+
+    /// `DescribeSecret`'s `VersionIdsToStages` in `region`: `(version id, staging labels)`.
+    async fn secret_version_stages(
+        &self,
+        region: &str,
+        secret_id: &str,
+    ) -> Result<Vec<(String, Vec<String>)>, ClientError>;
+
     /// An SSM parameter's tags (`ListTagsForResource`); `None` when it does not exist.
     async fn parameter_tags(&self, region: &str, name: &str) -> Result<Option<Tags>, ClientError>;
 
@@ -59,6 +86,8 @@ pub trait SecretSource: Send + Sync {
 #[derive(Default)]
 pub struct Resolution {
     values: HashMap<(String, String), SecretString>,
+    /// The version each value was read from.
+    versions: Versions,
     /// In the agent's words; empty when everything resolved.
     pub failures: Vec<String>,
     /// Whether any failure is an `AccessDeniedException`.
@@ -90,6 +119,11 @@ impl Resolution {
         requests.iter().map(|r| self.value(r).map(|v| (r.name.clone(), v.clone()))).collect()
     }
 
+    /// The version every resolved value was read from.
+    pub fn versions(&self) -> &Versions {
+        &self.versions
+    }
+
     fn fail(&mut self, failure: String, access_denied: bool) {
         self.access_denied |= access_denied;
         self.failures.push(failure);
@@ -105,7 +139,7 @@ enum Outcome {
 pub fn ssm_batch_outcome(
     batch: &SsmBatch,
     fetched: Result<FetchedParameters, ClientError>,
-) -> Result<HashMap<String, SecretString>, (String, bool)> {
+) -> Result<HashMap<String, ParameterValue>, (String, bool)> {
     match fetched {
         Ok(f) => ecs_ssm::match_ssm_results(batch, &f.parameters, &f.invalid)
             .map_err(|e| (ecs_ssm::ssm_fetch_failure(&batch.region, &e), false)),
@@ -116,17 +150,18 @@ pub fn ssm_batch_outcome(
     }
 }
 
-/// The value one Secrets Manager request gives (JSON key extracted), worded as the agent
-/// words its failures.
+/// The value one Secrets Manager request gives (JSON key extracted) and the version it was
+/// read from, worded as the agent words its failures.
 pub fn sm_request_outcome(
     request: &SmRequest,
     fetched: Result<FetchedSecret, ClientError>,
-) -> Result<SecretString, (String, bool)> {
+) -> Result<(SecretString, String), (String, bool)> {
     match fetched {
         Ok(secret) => asm::secret_value(
             secret.secret_string.as_ref().map(|s| s.expose_secret()),
             request.params.json_key.as_deref(),
         )
+        .map(|value| (value, secret.version_id))
         .map_err(|e| (asm::sm_fetch_failure(&request.region, &e.to_string()), false)),
         Err(e) => {
             let sdk = e.sdk_text(SM_SERVICE_ID, "GetSecretValue");
@@ -180,13 +215,15 @@ pub async fn resolve(source: Arc<dyn SecretSource>, requests: &[SecretRequest]) 
             Outcome::Ssm(batch, fetched) => match ssm_batch_outcome(&batch, fetched) {
                 Ok(values) => {
                     for (name, v) in values {
-                        out.values.insert((name, batch.region.clone()), v);
+                        out.versions.insert_parameter(&name, &batch.region, v.version);
+                        out.values.insert((name, batch.region.clone()), v.value);
                     }
                 }
                 Err((failure, denied)) => out.fail(failure, denied),
             },
             Outcome::Sm(request, fetched) => match sm_request_outcome(&request, fetched) {
-                Ok(v) => {
+                Ok((v, version_id)) => {
+                    out.versions.insert_secret(&request.value_from, &request.region, version_id);
                     out.values.insert((request.value_from.clone(), request.region.clone()), v);
                 }
                 Err((failure, denied)) => out.fail(failure, denied),
@@ -263,7 +300,7 @@ mod tests {
             let parameters = found
                 .into_iter()
                 .map(|n| SsmParameter {
-                    value: SecretString::from(format!("v:{n}")),
+                    value: ParameterValue { value: SecretString::from(format!("v:{n}")), version: 1 },
                     name: n,
                     arn: None,
                     selector: None,
@@ -282,7 +319,18 @@ mod tests {
                     message: "Secrets Manager can't find the specified secret.".into(),
                 });
             }
-            Ok(FetchedSecret { secret_string: Some(SecretString::from(r#"{"k":"json-v"}"#.to_owned())) })
+            Ok(FetchedSecret {
+                secret_string: Some(SecretString::from(r#"{"k":"json-v"}"#.to_owned())),
+                version_id: "v1".to_owned(),
+            })
+        }
+
+        async fn parameter_versions(&self, _: &str, _: Vec<String>) -> Result<ParameterVersions, ClientError> {
+            unreachable!("resolution reads values")
+        }
+
+        async fn secret_version_stages(&self, _: &str, _: &str) -> Result<Vec<(String, Vec<String>)>, ClientError> {
+            unreachable!("resolution reads values")
         }
 
         async fn parameter_tags(&self, _: &str, _: &str) -> Result<Option<Tags>, ClientError> {

@@ -3,7 +3,10 @@
 
 use async_trait::async_trait;
 use coffer_aws::Scope;
-use coffer_client::{ClientError, FetchedParameters, FetchedSecret, SecretSource, Tags, parameter_name_of};
+use coffer_client::{
+    ClientError, FetchedParameters, FetchedSecret, ParameterValue, ParameterVersions, SecretSource, Tags,
+    parameter_name_of,
+};
 use coffer_copilot::ecs::asm::SmParams;
 use coffer_copilot::ecs::ssm::SsmParameter;
 use coffer_services::authz::Identity;
@@ -139,7 +142,12 @@ impl SecretSource for EmbeddedSource {
             parameters: out
                 .parameters
                 .into_iter()
-                .map(|p| SsmParameter { name: p.name, arn: Some(p.arn), selector: p.selector, value: p.value.0 })
+                .map(|p| SsmParameter {
+                    name: p.name,
+                    arn: Some(p.arn),
+                    selector: p.selector,
+                    value: ParameterValue { value: p.value.0, version: p.version },
+                })
                 .collect(),
             invalid: out.invalid_parameters,
         })
@@ -154,7 +162,34 @@ impl SecretSource for EmbeddedSource {
         };
         let result = self.services.secrets_manager.get_secret_value(call.ctx(), input).await;
         let out = self.finish(call, result)?;
-        Ok(FetchedSecret { secret_string: out.secret_string.map(|v| v.0) })
+        Ok(FetchedSecret { secret_string: out.secret_string.map(|v| v.0), version_id: out.version_id })
+    }
+
+    async fn parameter_versions(&self, region: &str, names: Vec<String>) -> Result<ParameterVersions, ClientError> {
+        let call = self.begin(region, SsmOperation::GetParameters);
+        let input = GetParametersInput { names: Some(names), with_decryption: false };
+        let result = self.services.ssm.get_parameters(call.ctx(), input).await;
+        let out = self.finish(call, result)?;
+        Ok(ParameterVersions {
+            parameters: out
+                .parameters
+                .into_iter()
+                .map(|p| SsmParameter { name: p.name, arn: Some(p.arn), selector: p.selector, value: p.version })
+                .collect(),
+            invalid: out.invalid_parameters,
+        })
+    }
+
+    async fn secret_version_stages(
+        &self,
+        region: &str,
+        secret_id: &str,
+    ) -> Result<Vec<(String, Vec<String>)>, ClientError> {
+        let call = self.begin(region, SecretsManagerOperation::DescribeSecret);
+        let input = SecretIdInput { secret_id: Some(secret_id.to_owned()) };
+        let result = self.services.secrets_manager.describe_secret(call.ctx(), input).await;
+        let out = self.finish(call, result)?;
+        Ok(out.version_ids_to_stages.unwrap_or_default().into_iter().collect())
     }
 
     async fn parameter_tags(&self, region: &str, name: &str) -> Result<Option<Tags>, ClientError> {

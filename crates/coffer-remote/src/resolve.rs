@@ -18,7 +18,10 @@ use rustls_pki_types::pem::PemObject as _;
 pub use aws_config::SdkConfig;
 use aws_sdk_ssm::config::{Credentials, SharedCredentialsProvider, SharedHttpClient};
 use coffer_aws::secret::SecretString;
-use coffer_client::{ClientError, FetchedParameters, FetchedSecret, SecretSource, Tags, parameter_name_of};
+use coffer_client::{
+    ClientError, FetchedParameters, FetchedSecret, ParameterValue, ParameterVersions, SecretSource, Tags,
+    parameter_name_of,
+};
 use coffer_copilot::ecs::asm::SmParams;
 use coffer_copilot::ecs::ssm::SsmParameter;
 use std::collections::HashMap;
@@ -210,10 +213,47 @@ impl SecretSource for RemoteSecretSource {
                 name: p.name().unwrap_or_default().to_owned(),
                 arn: p.arn().map(str::to_owned),
                 selector: p.selector().map(str::to_owned),
-                value: SecretString::from(p.value().unwrap_or_default().to_owned()),
+                value: ParameterValue {
+                    value: SecretString::from(p.value().unwrap_or_default().to_owned()),
+                    version: p.version(),
+                },
             })
             .collect();
         Ok(FetchedParameters { parameters, invalid: out.invalid_parameters().to_vec() })
+    }
+
+    async fn parameter_versions(&self, region: &str, names: Vec<String>) -> Result<ParameterVersions, ClientError> {
+        let out = self
+            .ssm(region)
+            .get_parameters()
+            .set_names(Some(names))
+            .with_decryption(false)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let parameters = out
+            .parameters()
+            .iter()
+            .map(|p| SsmParameter {
+                name: p.name().unwrap_or_default().to_owned(),
+                arn: p.arn().map(str::to_owned),
+                selector: p.selector().map(str::to_owned),
+                value: p.version(),
+            })
+            .collect();
+        Ok(ParameterVersions { parameters, invalid: out.invalid_parameters().to_vec() })
+    }
+
+    async fn secret_version_stages(
+        &self,
+        region: &str,
+        secret_id: &str,
+    ) -> Result<Vec<(String, Vec<String>)>, ClientError> {
+        let out = self.sm(region).describe_secret().secret_id(secret_id).send().await.map_err(sdk_error)?;
+        Ok(out
+            .version_ids_to_stages()
+            .map(|m| m.iter().map(|(id, stages)| (id.clone(), stages.clone())).collect())
+            .unwrap_or_default())
     }
 
     async fn get_secret_value(&self, region: &str, params: &SmParams) -> Result<FetchedSecret, ClientError> {
@@ -226,7 +266,10 @@ impl SecretSource for RemoteSecretSource {
             .send()
             .await
             .map_err(sdk_error)?;
-        Ok(FetchedSecret { secret_string: out.secret_string().map(|s| SecretString::from(s.to_owned())) })
+        Ok(FetchedSecret {
+            secret_string: out.secret_string().map(|s| SecretString::from(s.to_owned())),
+            version_id: out.version_id().unwrap_or_default().to_owned(),
+        })
     }
 
     async fn parameter_tags(&self, region: &str, name: &str) -> Result<Option<Tags>, ClientError> {

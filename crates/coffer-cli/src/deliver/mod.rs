@@ -1,5 +1,5 @@
 //! Delivering secrets: `coffer run` (resolve a container's secrets as the ECS agent does, then
-//! `exec` the program), `coffer check` (pre-flight: may the environment's execution role read
+//! `exec` the program — or, with `--watch`, supervise it and follow new versions), `coffer check` (pre-flight: may the environment's execution role read
 //! every secret?) and `coffer manifest render` (what ECS receives).
 //!
 //! What is shared here:
@@ -23,6 +23,7 @@
 pub mod check;
 pub mod manifest;
 pub mod run;
+pub mod watch;
 
 use crate::config::{LockMode, StoreArgs, lock_data_dir};
 use crate::connect::{ConnectArgs, DEFAULT_ACCOUNT, DEFAULT_REGION};
@@ -363,6 +364,27 @@ impl Backend {
                     .map_err(|e| anyhow!("cannot assume role {arn}: {e} ({hint})"))?;
                 Ok(Reader { source: Arc::new(RemoteSecretSource::new(assumed, session_arn)), who: role })
             }
+        }
+    }
+
+    /// Writes the audit events the embedded readers recorded so far, in one transaction
+    /// ([`Durability::Deferred`]), and forgets the readers no one holds any more. For a
+    /// process that stays (`run --watch`): its reads are audited as they happen.
+    pub async fn flush_audit(&self) {
+        let Backend::Embedded { store, sources, .. } = self else { return };
+        let events: Vec<_> = match sources.lock() {
+            Ok(mut sources) => {
+                let events = sources.iter().flat_map(|s| s.take_audit_events()).collect();
+                sources.retain(|s| Arc::strong_count(s) > 1);
+                events
+            }
+            Err(_) => return,
+        };
+        if events.is_empty() {
+            return;
+        }
+        if let Err(e) = store.audit_append(&events, Durability::Deferred).await {
+            tracing::error!(error = %e, events = events.len(), "cannot write the audit trail");
         }
     }
 

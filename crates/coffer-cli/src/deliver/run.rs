@@ -1,12 +1,14 @@
-//! `coffer run`: the ECS agent's secret resolution for any process, then `exec`.
+//! `coffer run`: the ECS agent's secret resolution for any process, then `exec` — or, with
+//! `--watch`, a small supervisor that follows new versions (`super::watch`).
 
-use super::{Backend, SourceArgs, describe_request, session_name};
+use super::watch::{self, WatchArgs};
+use super::{Backend, Reader, SourceArgs, describe_request, session_name};
 use crate::connect::ConnectArgs;
 use crate::copilot;
 use crate::ui;
 use anyhow::{Context as _, bail};
 use clap::Args;
-use coffer_client::resolve;
+use coffer_client::{Versions, resolve};
 use coffer_copilot::ecs::copilot_tag_hint;
 use coffer_copilot::ecs::env::{EnvValue, assemble_environment};
 use std::collections::{BTreeMap, HashMap};
@@ -30,10 +32,24 @@ On success CMD replaces coffer (same PID: signals and the exit status are the pr
 If any secret cannot be read, CMD is not started and every reason is printed; the exit
 status is 1 (126/127 when CMD cannot be executed / is not found).
 
+With --watch, coffer stays as CMD's parent instead: every --interval it asks which version
+each secret reference names now (GetParameters without decryption; DescribeSecret, or
+GetSecretValue when the role may not describe, as Copilot's execution role may not), as
+the same identity. When a version changed — and stayed changed on a second look, so a
+rotation's several writes make one change — it acts as --on-change says:
+  restart     resolve again and restart CMD: SIGTERM, up to --stop-timeout, then SIGKILL
+  signal:SIG  send CMD the signal (e.g. signal:HUP) and nothing else
+  exit        stop CMD as restart does, then exit with status 75 (EX_TEMPFAIL), for an
+              outer supervisor to start `coffer run` again
+A secret that cannot be read any more leaves CMD running; the reason is printed (once per
+new reason). coffer forwards HUP, INT, QUIT, TERM, USR1, USR2, WINCH and ALRM to CMD, and
+exits with CMD's status (128+N when CMD was killed by signal N). Values are never printed.
+
 Examples:
   coffer run --env test --svc api -- ./server --port 8080
   coffer run --env test --svc api --dry-run
-  coffer run --task-def taskdef.json --container web -- env";
+  coffer run --task-def taskdef.json --container web -- env
+  coffer run --env test --svc api --watch --interval 1m -- ./server";
 
 #[derive(Args, Debug)]
 #[command(after_help = AFTER_HELP)]
@@ -44,16 +60,19 @@ pub struct RunArgs {
     /// Environment: its execution role reads the secrets and its manifest overrides apply
     /// [required unless --task-def]
     #[arg(short, long, required_unless_present = "task_def")]
-    env: Option<String>,
+    pub(super) env: Option<String>,
 
     /// Start CMD with exactly the resolved variables, inheriting nothing
     #[arg(long)]
-    pristine: bool,
+    pub(super) pristine: bool,
 
     /// Resolve everything as a run would, then print each variable's name and source (never
     /// its value) instead of starting CMD
     #[arg(long)]
     dry_run: bool,
+
+    #[command(flatten)]
+    pub(super) watch: WatchArgs,
 
     #[command(flatten)]
     connect: ConnectArgs,
@@ -66,13 +85,23 @@ pub struct RunArgs {
         required_unless_present = "dry_run",
         num_args = 1..
     )]
-    command: Vec<String>,
+    pub(super) command: Vec<String>,
 }
 
-/// The environment to start the program with, and where each variable comes from.
-struct Prepared {
-    env: BTreeMap<String, EnvValue>,
+/// Which start a resolution is for, for its error's wording.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Start {
+    First,
+    /// `--watch` restarting the program with new versions.
+    Restart,
+}
+
+/// The environment to start the program with, where each variable comes from, and which
+/// version each secret was read from.
+pub(super) struct Prepared {
+    pub env: BTreeMap<String, EnvValue>,
     sources: BTreeMap<String, String>,
+    pub versions: Versions,
 }
 
 impl RunArgs {
@@ -95,6 +124,13 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         None => (Backend::open(&args.connect).await?, None),
     };
     tracing::debug!(elapsed_us = started.elapsed().as_micros(), "backend open");
+    if args.watch.watch && !args.dry_run {
+        let container = match container {
+            Some(c) => c,
+            None => super::load(&args.source, args.env.as_deref(), backend.scope()),
+        };
+        return watch::supervise(args, backend, container, core_limit).await;
+    }
     let prepared = prepare(&backend, &args, container).await;
     tracing::debug!(elapsed_us = started.elapsed().as_micros(), "secrets resolved");
     // The audit trail is written before anything else happens: `exec` leaves no process
@@ -136,19 +172,39 @@ async fn prepare(
     args: &RunArgs,
     container: Option<anyhow::Result<super::Container>>,
 ) -> anyhow::Result<Prepared> {
-    let scope = backend.scope().clone();
     let container = match container {
         Some(c) => c?,
-        None => super::load(&args.source, args.env.as_deref(), &scope)?,
+        None => super::load(&args.source, args.env.as_deref(), backend.scope())?,
     };
-    let reader = match &args.env {
+    let reader = reader_for(backend, args, &container).await?;
+    resolve_environment(&reader, args, &container, &backend.scope().region, Start::First).await
+}
+
+/// Who reads the container's secrets: the environment's execution role, or the caller.
+pub(super) async fn reader_for(
+    backend: &Backend,
+    args: &RunArgs,
+    container: &super::Container,
+) -> anyhow::Result<Reader> {
+    match &args.env {
         Some(env) => {
             let app = container.app.as_deref().context(super::NO_APP)?;
-            backend.as_role(app, env, &session_name("coffer-run", &container.workload)).await?
+            backend.as_role(app, env, &session_name("coffer-run", &container.workload)).await
         }
-        None => backend.as_caller(),
-    };
-    let (requests, mut failures) = container.classify(&scope.region);
+        None => Ok(backend.as_caller()),
+    }
+}
+
+/// Resolves every secret of `container` as `reader` and assembles the program's environment;
+/// every failure is one line of the error (which says the program cannot start, or restart).
+pub(super) async fn resolve_environment(
+    reader: &Reader,
+    args: &RunArgs,
+    container: &super::Container,
+    region: &str,
+    start: Start,
+) -> anyhow::Result<Prepared> {
+    let (requests, mut failures) = container.classify(region);
     let resolution = resolve(reader.source.clone(), &requests).await;
     failures.extend(resolution.failures.iter().cloned());
     if !failures.is_empty() {
@@ -157,7 +213,8 @@ async fn prepare(
             _ => "the program",
         };
         let mut report = format!(
-            "cannot start {program}: {} of container {} ({}) could not be read by {}:",
+            "cannot {} {program}: {} of container {} ({}) could not be read by {}:",
+            if start == Start::Restart { "restart" } else { "start" },
             if failures.len() == 1 { "a secret" } else { "secrets" },
             container.name,
             container.origin,
@@ -207,7 +264,7 @@ async fn prepare(
             (name.clone(), source)
         })
         .collect();
-    Ok(Prepared { env, sources })
+    Ok(Prepared { env, sources, versions: resolution.versions().clone() })
 }
 
 fn print_plan(prepared: &Prepared, args: &RunArgs) {
@@ -232,7 +289,7 @@ fn is_executable(path: &std::path::Path) -> bool {
 
 /// `execvp`'s search: a name with a `/` as is, else the first executable in `PATH` (the
 /// program's own `PATH` if the manifest sets one).
-fn find_program(program: &str, env: &BTreeMap<String, EnvValue>, pristine: bool) -> Option<PathBuf> {
+pub(super) fn find_program(program: &str, env: &BTreeMap<String, EnvValue>, pristine: bool) -> Option<PathBuf> {
     if program.contains('/') {
         return Some(PathBuf::from(program));
     }
