@@ -234,3 +234,69 @@ async fn a_schedule_fires_once_across_two_servers() {
         versions(&sm, 4).await;
     });
 }
+
+/// A webhook function: each step's event POSTed, signed with the key `register` printed; this
+/// endpoint does the steps with credentials of its own, as a service outside Coffer would.
+#[tokio::test]
+async fn webhook_function_gets_each_step_signed() {
+    use base64::Engine as _;
+    use http_body_util::BodyExt as _;
+    use std::sync::{Arc, Mutex};
+    on_every_backend!(server => {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/rotate", listener.local_addr().unwrap());
+        let out = coffer(&server, &["register", "hook", "--webhook", &url]);
+        let mut lines = out.lines();
+        let arn = lines.next().unwrap().to_owned();
+        let key = lines.next().unwrap().strip_prefix("signing key: ").unwrap();
+        let key = base64::engine::general_purpose::STANDARD.decode(key).unwrap();
+
+        let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+        let sm = server.secrets_manager().await;
+        let (hook_sm, hook_seen) = (sm.clone(), seen.clone());
+        tokio::spawn(async move {
+            loop {
+                let (stream, _) = listener.accept().await.unwrap();
+                let (sm, seen, key) = (hook_sm.clone(), hook_seen.clone(), key.clone());
+                let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                    let (sm, seen, key) = (sm.clone(), seen.clone(), key.clone());
+                    async move {
+                        let signature = request.headers()["x-coffer-signature"].to_str().unwrap().to_owned();
+                        let body = request.into_body().collect().await.unwrap().to_bytes();
+                        let hmac = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &key);
+                        let expected = format!("sha256={}", hex::encode(aws_lc_rs::hmac::sign(&hmac, &body).as_ref()));
+                        let status = if signature != expected {
+                            401
+                        } else {
+                            let event: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                            let (id, token) = (event["SecretId"].as_str().unwrap(), event["ClientRequestToken"].as_str().unwrap());
+                            seen.lock().unwrap().push(event["Step"].as_str().unwrap().to_owned());
+                            match event["Step"].as_str().unwrap() {
+                                "createSecret" => {
+                                    sm.put_secret_value().secret_id(id).client_request_token(token).secret_string("from-webhook").version_stages("AWSPENDING").send().await.unwrap();
+                                }
+                                "finishSecret" => {
+                                    let current = sm.get_secret_value().secret_id(id).send().await.unwrap();
+                                    sm.update_secret_version_stage().secret_id(id).version_stage("AWSCURRENT").move_to_version_id(token).remove_from_version_id(current.version_id().unwrap()).send().await.unwrap();
+                                }
+                                _ => {}
+                            }
+                            200
+                        };
+                        let response = hyper::Response::builder().status(status).body(http_body_util::Full::new(hyper::body::Bytes::new())).unwrap();
+                        Ok::<_, std::convert::Infallible>(response)
+                    }
+                });
+                tokio::spawn(hyper::server::conn::http1::Builder::new().serve_connection(hyper_util::rt::TokioIo::new(stream), service));
+            }
+        });
+
+        let v1 = create(&sm, "hooked", "before").await;
+        let token = sm.rotate_secret().secret_id("hooked").rotation_lambda_arn(&arn).send().await.unwrap().version_id().unwrap().to_owned();
+        until(&sm, "hooked", |d| d.last_rotated_date().is_some()).await;
+        assert_eq!(*seen.lock().unwrap(), ["createSecret", "setSecret", "testSecret", "finishSecret"]);
+        let s = stages(&sm, "hooked").await;
+        assert_eq!((s[&token].clone(), s[&v1].clone()), (vec!["AWSCURRENT".to_owned()], vec!["AWSPREVIOUS".to_owned()]));
+        assert_eq!(sm.get_secret_value().secret_id("hooked").send().await.unwrap().secret_string(), Some("from-webhook"));
+    });
+}

@@ -903,7 +903,7 @@ async fn resource_policies() {
 }
 
 #[tokio::test]
-async fn rotation_rules_are_checked_and_cancel_turns_rotation_off() {
+async fn rotation_rules_are_checked_and_cancel_changes_nothing_else() {
     on_every_backend!(server => {
         let sm = server.secrets_manager().await;
         create(&sm, "rotating", "original").await;
@@ -918,7 +918,7 @@ async fn rotation_rules_are_checked_and_cancel_turns_rotation_off() {
         let c = sm.cancel_rotate_secret().secret_id("rotating").send().await.unwrap();
         assert_eq!(c.version_id(), None);
         let d = sm.describe_secret().secret_id("rotating").send().await.unwrap();
-        assert_eq!(d.rotation_enabled(), Some(false));
+        assert_eq!(d.rotation_enabled(), None, "never configured: no RotationEnabled, as AWS answers");
         assert_eq!(d.next_rotation_date(), None);
         assert_eq!(value(&sm, "rotating").await, "original");
     });
