@@ -166,8 +166,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let port = addr.port();
     let endpoint = coffer_rotation::Endpoint { url: format!("{scheme}://{host}:{port}"), ca_bundle };
     let clock = std::sync::Arc::new(coffer_rotation::SystemClock);
-    let rotation =
-        tokio::spawn(coffer_rotation::Runner::new(store.clone(), endpoint, Default::default(), clock).run());
+    let rotation = tokio::spawn(coffer_rotation::Runner::new(store.clone(), endpoint, Default::default(), clock).run());
     // The one line on stdout: scripts and tests wait for it to learn the address.
     println!("listening on {addr}");
     let auditor = Auditor::start(store.clone(), audit_lines(args.audit_log.as_ref())?);

@@ -29,7 +29,13 @@ fn coffer(server: &common::Server, args: &[&str]) -> String {
 async fn rotator_role(server: &common::Server) {
     let iam = server.iam().await;
     iam.create_role().role_name("rotator").assume_role_policy_document(TRUST).send().await.unwrap();
-    iam.put_role_policy().role_name("rotator").policy_name("rotate").policy_document(ROTATOR_POLICY).send().await.unwrap();
+    iam.put_role_policy()
+        .role_name("rotator")
+        .policy_name("rotate")
+        .policy_document(ROTATOR_POLICY)
+        .send()
+        .await
+        .unwrap();
 }
 
 async fn create(sm: &Client, name: &str, value: &str) -> String {
@@ -42,7 +48,11 @@ async fn stages(sm: &Client, id: &str) -> HashMap<String, Vec<String>> {
 }
 
 /// Waits (at most a generous minute) until `done` holds for the secret's description.
-async fn until(sm: &Client, id: &str, done: impl Fn(&aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput) -> bool) {
+async fn until(
+    sm: &Client,
+    id: &str,
+    done: impl Fn(&aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput) -> bool,
+) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let d = sm.describe_secret().secret_id(id).send().await.unwrap();
@@ -174,7 +184,10 @@ async fn versions(sm: &Client, n: usize) {
 
 /// A server's rotation runner on its own handle to the server's database, with a clock the
 /// test moves (the runner `coffer serve` starts is the same code on the system clock).
-async fn runner(server: &common::Server, clock: std::sync::Arc<coffer_rotation::ManualClock>) -> coffer_rotation::Runner {
+async fn runner(
+    server: &common::Server,
+    clock: std::sync::Arc<coffer_rotation::ManualClock>,
+) -> coffer_rotation::Runner {
     let dir = server.data_dir.path().to_path_buf();
     let (keyring, _) = coffer_store::master_key::load_keyring(&dir, None).unwrap();
     let options = coffer_store::StoreOptions {
@@ -232,6 +245,12 @@ async fn a_schedule_fires_once_across_two_servers() {
         let (ran_a, ran_b) = tokio::join!(a.tick(), b.tick());
         assert_eq!(ran_a.unwrap() + ran_b.unwrap(), 1);
         versions(&sm, 4).await;
+
+        // A value made current by hand counts as a rotation: the next window is counted from it.
+        sm.put_secret_value().secret_id("sched").secret_string("set by hand").send().await.unwrap();
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        let next = sm.describe_secret().secret_id("sched").send().await.unwrap().next_rotation_date().unwrap().secs();
+        assert!((now + 3 * 3600..=now + 4 * 3600).contains(&next) && next % 3600 == 0, "{now} -> {next}");
     });
 }
 

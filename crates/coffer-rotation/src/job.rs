@@ -75,7 +75,12 @@ async fn attempt(runner: &Runner, job: &RotationJob, scope: &Scope, secret: &Sec
             "ClientRequestToken": job.token,
             "RotationToken": uuid::Uuid::new_v4().to_string(),
         });
-        let call = Call { event: &event, region: &job.region, credentials: credentials.as_ref(), webhook_key: webhook_key.as_ref() };
+        let call = Call {
+            event: &event,
+            region: &job.region,
+            credentials: credentials.as_ref(),
+            webhook_key: webhook_key.as_ref(),
+        };
         let result = invoke(&function, &runner.endpoint, &call).await;
         audit(runner, scope, &function, &arn, result.is_ok()).await;
         result.map_err(|e| format!("step {step}: {e}"))?;

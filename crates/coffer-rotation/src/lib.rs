@@ -91,7 +91,9 @@ impl Runner {
             match self.services.secrets_manager.start_scheduled_rotation(&ctx, &name, now).await {
                 Ok(true) => tracing::info!(secret = %name, region = %ctx.scope.region, "scheduled rotation started"),
                 Ok(false) => {}
-                Err(e) => tracing::warn!(secret = %name, error = %e.into_aws(coffer_services::Service::SecretsManager), "scheduled rotation could not start"),
+                Err(e) => {
+                    tracing::warn!(secret = %name, error = %e.into_aws(coffer_services::Service::SecretsManager), "scheduled rotation could not start")
+                }
             }
         }
         let lease = i64::try_from(self.options.lease.as_millis()).unwrap_or(i64::MAX);

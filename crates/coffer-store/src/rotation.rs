@@ -218,7 +218,12 @@ impl Store {
         .fetch_all(self.reader())
         .await?;
         rows.iter()
-            .map(|r| Ok((Scope::new(r.try_get::<String, _>("account")?, r.try_get::<String, _>("region")?), r.try_get("name")?)))
+            .map(|r| {
+                Ok((
+                    Scope::new(r.try_get::<String, _>("account")?, r.try_get::<String, _>("region")?),
+                    r.try_get("name")?,
+                ))
+            })
             .collect()
     }
 }

@@ -54,6 +54,26 @@ pub fn next_rotation(rules: Option<&RotationRules>, last: Timestamp) -> Option<T
     Some(schedule.next_window(last).start)
 }
 
+/// A value made current by hand counts as a rotation for the schedule, as AWS counts it: the
+/// next window is counted from `now`.
+pub(super) async fn reschedule_after_manual_change(
+    tx: &mut coffer_store::WriteTx,
+    record: &SecretRecord,
+    now: Timestamp,
+) -> OpResult<()> {
+    if !record.rotation_enabled {
+        return Ok(());
+    }
+    let rotation = RotationState {
+        enabled: true,
+        lambda_arn: record.rotation_lambda_arn.clone(),
+        rules: record.rotation_rules.clone(),
+        last_rotated: record.last_rotated,
+        next_rotation: next_rotation(stored_rules(record).as_ref(), now),
+    };
+    Ok(tx.sm_set_rotation(record.id, &rotation).await?)
+}
+
 impl SecretsManager {
     pub async fn rotate_secret(&self, ctx: &RequestContext, input: RotateSecretInput) -> OpResult<SecretVersionRef> {
         input.check()?;

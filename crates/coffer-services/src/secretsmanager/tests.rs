@@ -266,7 +266,10 @@ async fn rotate_secret_stages_the_new_version_and_records_the_rotation() {
         let refused = code(sm.rotate_secret(&ctx(), rotate(None, None)).await.unwrap_err());
         assert_eq!(
             refused,
-            ("InvalidRequestException".to_owned(), "No Lambda rotation function ARN is associated with this secret.".to_owned())
+            (
+                "InvalidRequestException".to_owned(),
+                "No Lambda rotation function ARN is associated with this secret.".to_owned()
+            )
         );
         let arn = "arn:aws:lambda:us-east-1:000000000000:function:rotator";
         let refused = code(sm.rotate_secret(&ctx(), rotate(Some(arn), None)).await.unwrap_err());
@@ -300,7 +303,10 @@ async fn rotate_secret_stages_the_new_version_and_records_the_rotation() {
         let busy = code(sm.rotate_secret(&ctx(), rotate(None, None)).await.unwrap_err());
         assert_eq!(
             busy,
-            ("InvalidRequestException".to_owned(), "A previous rotation isn't complete. That rotation will be reattempted.".to_owned())
+            (
+                "InvalidRequestException".to_owned(),
+                "A previous rotation isn't complete. That rotation will be reattempted.".to_owned()
+            )
         );
 
         let cancel = sm.cancel_rotate_secret(&ctx(), SecretIdInput { secret_id: Some("rot".into()) }).await.unwrap();

@@ -43,6 +43,7 @@ impl SecretsManager {
                 let mut labels = Labels::load(&mut tx, record.id).await?;
                 labels.attach(&mut tx, AWSCURRENT, &token).await?;
                 labels.prune(&mut tx).await?;
+                super::rotate::reschedule_after_manual_change(&mut tx, &record, now).await?;
                 changed = true;
             }
             version_id = Some(token);

@@ -233,6 +233,9 @@ impl SecretsManager {
             labels.attach(&mut tx, stage, &token).await?;
         }
         labels.prune(&mut tx).await?;
+        if stages.iter().any(|s| s == AWSCURRENT) {
+            super::rotate::reschedule_after_manual_change(&mut tx, &record, now).await?;
+        }
         tx.sm_set_changed(record.id, now).await?;
         self.commit(tx, ctx, &record).await?;
         Ok(PutSecretValueOutput {
