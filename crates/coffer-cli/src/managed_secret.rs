@@ -62,6 +62,30 @@ impl ManagedSecret {
             .collect()
     }
 
+    /// The rotation in one line per fact; a pending version says a rotation is under way or
+    /// failed (its steps are audit records).
+    fn rotation_lines(&self) -> Vec<String> {
+        let r = &self.info.rotation;
+        let Some(enabled) = r.enabled else { return vec!["not configured".to_owned()] };
+        let mut lines = vec![format!(
+            "{} ({})",
+            if enabled { "enabled" } else { "disabled" },
+            r.function_arn.as_deref().unwrap_or("no function")
+        )];
+        if let Some(last) = r.last_rotated {
+            lines.push(format!("last {}", ui::rfc3339(last.millis())));
+        }
+        if let Some(next) = r.next_rotation {
+            lines.push(format!("next {}", ui::rfc3339(next.millis())));
+        }
+        if let Some(pending) = &r.pending_version {
+            lines.push(format!(
+                "version {pending} is AWSPENDING: a rotation under way, or failed and waiting for its retry (coffer audit ls --event Invoke)"
+            ));
+        }
+        lines
+    }
+
     pub fn json(&self) -> serde_json::Value {
         let i = &self.info;
         let mut v = serde_json::json!({
@@ -74,6 +98,13 @@ impl ManagedSecret {
             "replicas": i.replicas.iter().map(|r| serde_json::json!({
                 "region": r.region, "status": r.status, "statusMessage": r.message,
             })).collect::<Vec<_>>(),
+            "rotation": {
+                "enabled": i.rotation.enabled,
+                "function": i.rotation.function_arn,
+                "lastRotated": i.rotation.last_rotated.map(|t| ui::rfc3339(t.millis())),
+                "nextRotation": i.rotation.next_rotation.map(|t| ui::rfc3339(t.millis())),
+                "pendingVersion": i.rotation.pending_version,
+            },
             "tags": i.tags.iter().map(|t| (t.key.clone(), serde_json::Value::from(t.value.clone()))).collect::<serde_json::Map<_, _>>(),
         });
         if let Some(value) = self.value_text() {
@@ -98,6 +129,7 @@ impl ManagedSecret {
             "Replicas".to_owned(),
             if replicas.is_empty() { "none".to_owned() } else { replicas.join("\n") },
         ]);
+        t.add_row(vec!["Rotation".to_owned(), self.rotation_lines().join("\n")]);
         let tags: Vec<String> = i.tags.iter().map(|t| format!("{}={}", t.key, t.value)).collect();
         t.add_row(vec!["Tags".to_owned(), tags.join(", ")]);
         match self.value_text() {

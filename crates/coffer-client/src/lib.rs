@@ -23,5 +23,5 @@ pub use resolve::{
     FetchedParameters, FetchedSecret, ParameterValue, ParameterVersions, Resolution, SecretSource, Tags,
     parameter_name_of, resolve, sm_request_outcome, ssm_batch_outcome,
 };
-pub use secrets::{NewSecret, ReplicaInfo, SecretInfo, SecretPayload, SecretValue, SecretVersion};
+pub use secrets::{NewSecret, ReplicaInfo, RotationInfo, SecretInfo, SecretPayload, SecretValue, SecretVersion};
 pub use versions::{VersionCheck, VersionWatch, Versions};

@@ -37,6 +37,30 @@ pub struct SecretInfo {
     pub primary_region: Option<String>,
     /// A primary's replicas (DescribeSecret only; ListSecrets does not report them).
     pub replicas: Vec<ReplicaInfo>,
+    pub rotation: RotationInfo,
+}
+
+/// What DescribeSecret says about a secret's rotation.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RotationInfo {
+    /// `None` when rotation was never configured.
+    pub enabled: Option<bool>,
+    pub function_arn: Option<String>,
+    pub last_rotated: Option<Timestamp>,
+    pub next_rotation: Option<Timestamp>,
+    /// A version staged `AWSPENDING` that is not `AWSCURRENT`: a rotation under way, or one
+    /// that failed and waits for its retry.
+    pub pending_version: Option<String>,
+}
+
+impl RotationInfo {
+    /// The version a rotation left `AWSPENDING`, given `(version, stages)` pairs.
+    pub fn pending_of<'a>(stages: impl IntoIterator<Item = (&'a String, &'a Vec<String>)>) -> Option<String> {
+        stages
+            .into_iter()
+            .find(|(_, s)| s.iter().any(|s| s == "AWSPENDING") && !s.iter().any(|s| s == "AWSCURRENT"))
+            .map(|(v, _)| v.clone())
+    }
 }
 
 /// One replica of a primary secret, as `ReplicationStatus` reports it.

@@ -173,6 +173,23 @@ async fn a_failing_step_moves_nothing() {
         // The rotation is still under way (it will be retried).
         let e = sm.rotate_secret().secret_id("svc").send().await.unwrap_err();
         assert_eq!(e.code(), Some("InvalidRequestException"));
+
+        // `coffer secret show` says so, for a secret tagged for an application.
+        let app = r#"{"name":"demo","account":"000000000000","domain":"","domainHostedZone":"","version":"1.0"}"#;
+        let ssm = server.ssm().await;
+        ssm.put_parameter().name("/copilot/applications/demo").value(app).r#type(aws_sdk_ssm::types::ParameterType::String).send().await.unwrap();
+        let tag = aws_sdk_secretsmanager::types::Tag::builder().key("copilot-application").value("demo").build();
+        sm.tag_resource().secret_id("svc").tags(tag).send().await.unwrap();
+        let mut show = std::process::Command::new(common::coffer_bin());
+        show.args(["secret", "show", "svc", "--app", "demo"]).env("COFFER_DATA_DIR", server.data_dir.path()).env_remove("COFFER_DATABASE_URL");
+        if let Some(pg) = &server.pg {
+            show.env("COFFER_DATABASE_URL", &pg.url);
+        }
+        let out = show.output().unwrap();
+        let shown = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(shown.contains("Rotation             enabled (arn:aws:lambda:us-east-1:000000000000:function:flaky)") || shown.contains("Rotation             disabled (arn:aws:lambda:us-east-1:000000000000:function:flaky)"), "{shown}");
+        assert!(shown.contains(&format!("version {token} is AWSPENDING: a rotation under way, or failed")), "{shown}");
     });
 }
 

@@ -6,7 +6,7 @@ use coffer_aws::Scope;
 use coffer_aws::secret::ExposeSecret as _;
 use coffer_client::{
     Backend, ClientError, Identity, NewParameter, NewRole, NewSecret, Parameter, ParameterAttributes, ParameterInfo,
-    ReplicaInfo, Role, SecretInfo, SecretPayload, SecretValue, SecretVersion, Tag,
+    ReplicaInfo, Role, RotationInfo, SecretInfo, SecretPayload, SecretValue, SecretVersion, Tag,
 };
 use coffer_services::audit::{AuditLines, Auditor};
 use coffer_services::iam::model::{
@@ -573,6 +573,17 @@ fn secret_info(d: SecretDescription) -> SecretInfo {
             .map(|t| Tag { key: t.key.unwrap_or_default(), value: t.value.unwrap_or_default() })
             .collect(),
         deleted: d.deleted_date,
+        rotation: RotationInfo {
+            enabled: d.rotation_enabled,
+            function_arn: d.rotation_lambda_arn,
+            last_rotated: d.last_rotated_date,
+            next_rotation: d.next_rotation_date,
+            pending_version: d
+                .version_ids_to_stages
+                .as_ref()
+                .or(d.secret_versions_to_stages.as_ref())
+                .and_then(|m| RotationInfo::pending_of(m)),
+        },
         primary_region: d.primary_region,
         replicas: d
             .replication_status

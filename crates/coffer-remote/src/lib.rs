@@ -14,7 +14,7 @@ use coffer_aws::Timestamp;
 use coffer_aws::secret::{ExposeSecret, SecretString};
 use coffer_client::{
     Backend, ClientError, Identity, NewParameter, NewRole, NewSecret, Parameter, ParameterAttributes, ParameterInfo,
-    ReplicaInfo, Role, SecretInfo, SecretPayload, SecretValue, SecretVersion, Tag,
+    ReplicaInfo, Role, RotationInfo, SecretInfo, SecretPayload, SecretValue, SecretVersion, Tag,
 };
 
 /// Used when neither `--region`, `AWS_REGION` nor the profile names a region.
@@ -377,6 +377,13 @@ impl Backend for RemoteBackend {
                 deleted: s.deleted_date().map(|d| timestamp(Some(d))),
                 primary_region: s.primary_region().map(str::to_owned),
                 replicas: Vec::new(),
+                rotation: RotationInfo {
+                    enabled: s.rotation_enabled(),
+                    function_arn: s.rotation_lambda_arn().map(str::to_owned),
+                    last_rotated: s.last_rotated_date().map(|d| timestamp(Some(d))),
+                    next_rotation: s.next_rotation_date().map(|d| timestamp(Some(d))),
+                    pending_version: s.secret_versions_to_stages().and_then(RotationInfo::pending_of),
+                },
             }));
             match page.next_token() {
                 Some(t) if !t.is_empty() => next_token = Some(t.to_owned()),
@@ -393,6 +400,13 @@ impl Backend for RemoteBackend {
                 description: s.description().map(str::to_owned),
                 tags: sm_tags_of(s.tags()),
                 deleted: s.deleted_date().map(|d| timestamp(Some(d))),
+                rotation: RotationInfo {
+                    enabled: s.rotation_enabled(),
+                    function_arn: s.rotation_lambda_arn().map(str::to_owned),
+                    last_rotated: s.last_rotated_date().map(|d| timestamp(Some(d))),
+                    next_rotation: s.next_rotation_date().map(|d| timestamp(Some(d))),
+                    pending_version: s.version_ids_to_stages().and_then(RotationInfo::pending_of),
+                },
                 primary_region: s.primary_region().map(str::to_owned),
                 replicas: s
                     .replication_status()
