@@ -472,7 +472,7 @@ async fn iam_and_sts_report_every_violation_at_once() {
         );
         assert!(iam.list_roles().send().await.unwrap().roles().is_empty());
 
-        let e = iam.put_role_policy().role_name(&"r".repeat(65)).policy_name("p q").policy_document("").send().await.unwrap_err();
+        let e = iam.put_role_policy().role_name("r".repeat(65)).policy_name("p q").policy_document("").send().await.unwrap_err();
         assert_eq!(
             e.message(),
             Some(format!(

@@ -582,7 +582,7 @@ fn secret_info(d: SecretDescription) -> SecretInfo {
                 .version_ids_to_stages
                 .as_ref()
                 .or(d.secret_versions_to_stages.as_ref())
-                .and_then(|m| RotationInfo::pending_of(m)),
+                .and_then(RotationInfo::pending_of),
         },
         primary_region: d.primary_region,
         replicas: d

@@ -208,12 +208,12 @@ pub trait Constrained {
 
     /// Every violation of the whole input, as one JSON-protocol `ValidationException`.
     fn check(&self) -> Result<(), AwsError> {
-        self.violations(false).into_error(|m| crate::json::validation(m))
+        self.violations(false).into_error(crate::json::validation)
     }
 
     /// Every violation of the whole input, as one query-protocol `ValidationError`.
     fn check_query(&self) -> Result<(), AwsError> {
-        self.violations(true).into_error(|m| crate::query::validation(m))
+        self.violations(true).into_error(crate::query::validation)
     }
 
     fn violations(&self, quote_numbers: bool) -> Violations {

@@ -34,15 +34,15 @@ fn validate_request(input: &PutParameterInput) -> OpResult<()> {
         ))
         .into());
     }
-    if let Some(p) = &input.allowed_pattern {
-        if regex::Regex::new(p).is_err() {
-            return Err(AwsError::new(
-                "InvalidAllowedPatternException",
-                MessageKey::Lower,
-                format!("The request includes an invalid regular expression: {p}"),
-            )
-            .into());
-        }
+    if let Some(p) = &input.allowed_pattern
+        && regex::Regex::new(p).is_err()
+    {
+        return Err(AwsError::new(
+            "InvalidAllowedPatternException",
+            MessageKey::Lower,
+            format!("The request includes an invalid regular expression: {p}"),
+        )
+        .into());
     }
     if let Some(policies) = &input.policies
         && !matches!(serde_json::from_str::<serde_json::Value>(policies), Ok(serde_json::Value::Array(_)))

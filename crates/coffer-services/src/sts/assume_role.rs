@@ -115,10 +115,10 @@ impl Constrained for AssumeRoleInput {
 fn validate(input: &AssumeRoleInput) -> OpResult<i64> {
     input.check_query()?;
     let duration = input.duration_seconds.unwrap_or(DEFAULT_DURATION);
-    if let Some(policy) = &input.policy {
-        if coffer_policy::Policy::parse(policy, coffer_policy::PolicyKind::Identity).is_err() {
-            return Err(crate::iam::errors::policy_syntax().into());
-        }
+    if let Some(policy) = &input.policy
+        && coffer_policy::Policy::parse(policy, coffer_policy::PolicyKind::Identity).is_err()
+    {
+        return Err(crate::iam::errors::policy_syntax().into());
     }
     if !input.policy_arns.is_empty() {
         return Err(validation(
