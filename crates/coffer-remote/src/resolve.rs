@@ -189,6 +189,22 @@ impl RemoteSecretSource {
             })
             .clone()
     }
+
+    /// GetParameters, with or without decryption (a version check reads no value).
+    async fn fetch_parameters(
+        &self,
+        region: &str,
+        names: Vec<String>,
+        with_decryption: bool,
+    ) -> Result<aws_sdk_ssm::operation::get_parameters::GetParametersOutput, ClientError> {
+        self.ssm(region)
+            .get_parameters()
+            .set_names(Some(names))
+            .with_decryption(with_decryption)
+            .send()
+            .await
+            .map_err(sdk_error)
+    }
 }
 
 #[async_trait]
@@ -198,14 +214,7 @@ impl SecretSource for RemoteSecretSource {
     }
 
     async fn get_parameters(&self, region: &str, names: Vec<String>) -> Result<FetchedParameters, ClientError> {
-        let out = self
-            .ssm(region)
-            .get_parameters()
-            .set_names(Some(names))
-            .with_decryption(true)
-            .send()
-            .await
-            .map_err(sdk_error)?;
+        let out = self.fetch_parameters(region, names, true).await?;
         let parameters = out
             .parameters()
             .iter()
@@ -223,14 +232,7 @@ impl SecretSource for RemoteSecretSource {
     }
 
     async fn parameter_versions(&self, region: &str, names: Vec<String>) -> Result<ParameterVersions, ClientError> {
-        let out = self
-            .ssm(region)
-            .get_parameters()
-            .set_names(Some(names))
-            .with_decryption(false)
-            .send()
-            .await
-            .map_err(sdk_error)?;
+        let out = self.fetch_parameters(region, names, false).await?;
         let parameters = out
             .parameters()
             .iter()
