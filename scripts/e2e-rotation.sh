@@ -2,8 +2,10 @@
 # Rotation with a real rotation function: examples/rotation/lambda_function.py (AWS's
 # rotation template protocol, boto3) registered as a command function acting as an IAM role,
 # run by `coffer serve`'s rotation runner through the four steps after `aws secretsmanager
-# rotate-secret`. Then a rotation whose createSecret is denied: nothing moves, AWSPENDING
-# stays on the new version, and another RotateSecret is refused.
+# rotate-secret`; the server's log shows the function's lines and no value. Then a rotation
+# whose createSecret is denied: nothing moves, AWSPENDING stays on the new version, another
+# RotateSecret is refused, and once the denial is lifted the runner's retry (a minute later)
+# completes it. Last, the audit trail's Invoke records. About 70 s, most of it that minute.
 source "$(dirname "$0")/lib-e2e.sh"
 ensure_aws_cli
 PYTHON=$VENV/bin/python
@@ -113,20 +115,20 @@ expect_eq "AWSPREVIOUS holds the old value" "$OLD" "$(json_get 'd["previous"]' "
 expect_eq "RotationEnabled, the function's ARN, NextRotationDate" "true $ARN true" \
     "$(json_get '" ".join([json.dumps(d["enabled"]), d["lambda"], json.dumps(d["next"])])' "$result")"
 expect_eq "NextRotationDate is 30 days after LastRotatedDate" true "$(json_get 'd["next_after_last"]' "$result")"
-expect_eq "the secret ARN, as the steps saw it, is in the log" 1 \
+expect_eq "the steps got the secret's ARN as SecretId" 1 \
     "$(grep -c "finishSecret: set AWSCURRENT to version $V2 for $MYSQL_ARN\." "$LOG")"
 for step in "createSecret: put a new value" "setSecret: no external system" "testSecret: version $V2" "finishSecret: set AWSCURRENT"; do
     expect_eq "the function's log line ($step) reaches the server's log" 1 "$(grep -c "$step" "$LOG")"
 done
 expect_absent "the log holds no new password" "$NEW_PASSWORD" "$(cat "$LOG")"
 expect_absent "the log holds no old value" '"password":"old"' "$(cat "$LOG")"
-expect_absent "the log holds no temporary credentials" "AWS_SECRET_ACCESS_KEY" "$(cat "$LOG")"
-
+expect_absent "the log holds no credentials" "$AWS_SECRET_ACCESS_KEY" "$(cat "$LOG")"
 
 # --- A rotation that fails: the secret's resource policy denies the function PutSecretValue. ---
 BROKEN=$(store rotation register frozen-rotation --role "$ROLE" -- "$PYTHON" "$RUNNER")
 out=$(sm create-secret --name frozen --secret-string '{"username":"app","password":"frozen-pw-1"}' \
     --tags Key=rotation,Value=enabled --output json)
+FROZEN_ARN=$(json_get 'd["ARN"]' "$out")
 F1=$(json_get 'd["VersionId"]' "$out")
 DENY=$(cat <<JSON
 {"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":{"AWS":"$ROLE_ARN"},
@@ -139,7 +141,7 @@ F2=$(sm rotate-secret --secret-id frozen --rotation-lambda-arn "$BROKEN" \
 # The runner logs the failed attempt (a warning, with the step and why).
 deadline=$(( $(date +%s) + 30 ))
 until grep -q 'rotation failed.*secret=frozen' "$LOG" || [ "$(date +%s)" -ge "$deadline" ]; do sleep 0.25; done
-failed=$(grep 'rotation failed.*secret=frozen' "$LOG" | head -n1)
+failed=$(grep -m1 'rotation failed.*secret=frozen' "$LOG" || true)
 expect_match "the failure is logged, naming createSecret and the next try" \
     "step createSecret: .*exited with.*retry.*Some" "$failed"
 grep -q 'AccessDeniedException) when calling the PutSecretValue operation' "$LOG" && pass \
@@ -155,10 +157,42 @@ expect_error "AWSPENDING has no value" ResourceNotFoundException \
 expect_error "another rotate-secret while one is under way" InvalidRequestException \
     sm rotate-secret --secret-id frozen
 expect_eq "its message" "A previous rotation isn't complete. That rotation will be reattempted." "$(error_message)"
+
+# Lifting the denial, the runner's retry (60 s after the failure) completes the same rotation:
+# createSecret finds the version still without a value and puts one.
+sm delete-resource-policy --secret-id frozen >/dev/null
+out=$("$PYTHON" - frozen <<'PY'
+import json, sys, time, boto3
+client, secret = boto3.client("secretsmanager"), sys.argv[1]
+deadline = time.time() + 90
+while "LastRotatedDate" not in (d := client.describe_secret(SecretId=secret)) and time.time() < deadline:
+    time.sleep(0.5)
+print(json.dumps({"rotated": "LastRotatedDate" in d, "stages": d["VersionIdsToStages"],
+                  "value": json.loads(client.get_secret_value(SecretId=secret)["SecretString"])}))
+PY
+)
+expect_eq "the retry rotates the secret" true "$(json_get 'd["rotated"]' "$out")"
+expect_eq "the retry used the same version" "$F1=AWSPREVIOUS $F2=AWSCURRENT" \
+    "$(stages "$(json_get 'd["stages"]' "$out")" "$F1" "$F2")"
+expect_eq "the retried rotation's value: username kept, password new" "app True" \
+    "$(json_get 'd["value"]["username"] + " " + str(d["value"]["password"] not in ("", "frozen-pw-1"))' "$out")"
 expect_absent "the log holds no value of the frozen secret" frozen-pw-1 "$(cat "$LOG")"
+expect_absent "the log holds no rotated password" "$(json_get 'd["value"]["password"]' "$out")" "$(cat "$LOG")"
 
 # The first secret is not affected.
 expect_eq "the first secret is still rotated" "$NEW_PASSWORD" \
     "$(sm get-secret-value --secret-id mysql --query SecretString --output text | python3 -c 'import json,sys; print(json.load(sys.stdin)["password"])')"
 
+# --- The audit trail: one Invoke record per step, the failed one marked. ---
+# `coffer audit ls` reads the store: stop the server first (it flushes its audit queue).
+kill -TERM "$SERVER_PID"
+wait "$SERVER_PID" 2>/dev/null || true
+# invokes SECRET-ARN : the Invoke records naming the secret, oldest first ("OK" or the error).
+invokes() {
+    store audit ls --json --limit 0 --event Invoke --resource "$1" \
+        | python3 -c 'import json,sys; print(" ".join(reversed([json.loads(l)["error_code"] or "OK" for l in sys.stdin])))'
+}
+expect_eq "audit: four invocations for mysql" "OK OK OK OK" "$(invokes "$MYSQL_ARN")"
+expect_eq "audit: the failed createSecret, then the retry's four steps" "RotationStepFailed OK OK OK OK" \
+    "$(invokes "$FROZEN_ARN")"
 finish

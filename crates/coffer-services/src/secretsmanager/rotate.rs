@@ -5,8 +5,8 @@
 //! before it invokes the Lambda function:
 //!
 //! 1. `RotationRules` and `RotationLambdaARN`, when given, are stored (DescribeSecret shows
-//!    them); `RotationEnabled` is whether there is a schedule, and `NextRotationDate` the
-//!    start of the schedule's next window after the last rotation.
+//!    them); `RotationEnabled` becomes true, and `NextRotationDate` is the start of the
+//!    schedule's next window after the last rotation (none without a schedule).
 //! 2. The function must be registered with Coffer (`coffer rotation register`); a secret
 //!    without one is `InvalidRequestException`, as AWS answers.
 //! 3. The new version id (`ClientRequestToken`, or a UUID) is staged `AWSPENDING` — a version
@@ -107,8 +107,10 @@ impl SecretsManager {
         labels.attach(&mut tx, AWSPENDING, &token).await?;
         let only_test = !input.rotate_immediately.unwrap_or(true);
         tx.sm_request_rotation(record.id, &token, only_test, now).await?;
+        // Rotation is on once a function rotates the secret (AWS's templates refuse to run on
+        // a secret whose RotationEnabled is false), whether or not a schedule is set.
         let rotation = RotationState {
-            enabled: scheduled,
+            enabled: true,
             lambda_arn: Some(lambda_arn),
             rules: rules.as_ref().map(|r| serde_json::to_string(r).unwrap_or_default()),
             last_rotated: record.last_rotated,
