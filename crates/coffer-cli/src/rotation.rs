@@ -39,6 +39,12 @@ pub enum RotationCommand {
         #[command(flatten)]
         at: Location,
     },
+    /// Secrets whose rotation is under way or failed: the pending version, attempts, the next
+    /// retry, and why the last attempt failed.
+    Status {
+        #[command(flatten)]
+        at: Location,
+    },
     /// Remove a rotation function (secrets that name it can no longer rotate).
     #[command(visible_alias = "delete")]
     Rm {
@@ -110,6 +116,7 @@ pub async fn run(cmd: RotationCommand) -> anyhow::Result<()> {
         RotationCommand::Register(args) => register(args).await,
         RotationCommand::Ls { at } => list(at).await,
         RotationCommand::Rm { name, at } => remove(&name, at).await,
+        RotationCommand::Status { at } => status(at).await,
         RotationCommand::RandomPasswordStep { options } => random_password_step(&options).await,
     }
 }
@@ -190,6 +197,27 @@ async fn list(at: Location) -> anyhow::Result<()> {
             f.kind.as_str().to_owned(),
             f.role_arn.clone().unwrap_or_default(),
             format!("{} s", f.timeout_ms / 1000),
+        ]);
+    }
+    crate::ui::data(crate::ui::render(&table));
+    Ok(())
+}
+
+async fn status(at: Location) -> anyhow::Result<()> {
+    let (keyring, _) = at.store.keyring()?;
+    let store = at.store.open(keyring, coffer_store::Concurrency::Command).await?;
+    let rotations = store.sm_rotation_status(&at.account_id).await?;
+    store.close().await;
+    let mut table =
+        crate::ui::table(&["Secret", "Region", "Pending version", "Failed attempts", "Next attempt", "Last error"]);
+    for r in &rotations {
+        table.add_row(vec![
+            r.name.clone(),
+            r.region.clone(),
+            r.token.clone().unwrap_or_else(|| "(given up)".to_owned()),
+            r.attempts.to_string(),
+            r.retry_at.map(|t| crate::ui::rfc3339(t.millis())).unwrap_or_default(),
+            r.error.clone().unwrap_or_default(),
         ]);
     }
     crate::ui::data(crate::ui::render(&table));

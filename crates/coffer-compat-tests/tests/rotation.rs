@@ -191,6 +191,10 @@ async fn a_failing_step_moves_nothing() {
         // On, although no schedule was given: a function rotates the secret.
         assert!(shown.contains("Rotation             enabled (arn:aws:lambda:us-east-1:000000000000:function:flaky)"), "{shown}");
         assert!(shown.contains(&format!("version {token} is AWSPENDING: a rotation under way, or failed")), "{shown}");
+        // And the operator's view says why.
+        let status = coffer(&server, &["status"]);
+        let row = status.lines().find(|l| l.starts_with("svc ")).unwrap_or_else(|| panic!("{status}"));
+        assert!(row.contains(&token) && row.contains("step testSecret: sh exited with exit status: 3"), "{status}");
     });
 }
 

@@ -94,6 +94,21 @@ pub struct RotationJob {
     pub lambda_arn: Option<String>,
 }
 
+/// A secret whose rotation is under way or whose last attempt failed
+/// ([`Store::sm_rotation_status`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RotationStatus {
+    pub region: String,
+    pub name: String,
+    /// The version the rotation stages; `None` once a failed rotation was given up.
+    pub token: Option<String>,
+    pub attempts: i64,
+    /// When the next attempt may run.
+    pub retry_at: Option<Timestamp>,
+    /// Why the last attempt failed.
+    pub error: Option<String>,
+}
+
 /// How an attempt ended.
 pub enum Outcome<'a> {
     /// Every step succeeded; `rotated` when AWSCURRENT moved (not for a test-only run).
@@ -204,6 +219,30 @@ impl Store {
             }
         }
         Ok(None)
+    }
+
+    /// The secrets of `account` with a rotation under way or a failed last attempt, by Region
+    /// and name.
+    pub async fn sm_rotation_status(&self, account: &str) -> Result<Vec<RotationStatus>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT region, name, rotation_token, rotation_attempts, rotation_retry_ms, rotation_error FROM sm_secrets \
+             WHERE account = $1 AND (rotation_token IS NOT NULL OR rotation_error IS NOT NULL) ORDER BY region, name",
+        )
+        .bind(account)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RotationStatus {
+                    region: r.try_get("region")?,
+                    name: r.try_get("name")?,
+                    token: r.try_get("rotation_token")?,
+                    attempts: r.try_get("rotation_attempts")?,
+                    retry_at: r.try_get::<Option<i64>, _>("rotation_retry_ms")?.map(Timestamp),
+                    error: r.try_get("rotation_error")?,
+                })
+            })
+            .collect()
     }
 
     /// Secrets whose schedule says they are due (`NextRotationDate` reached) and that have no

@@ -86,8 +86,6 @@ pub struct SecretRecord {
     pub tagged: bool,
     /// The version id of a rotation under way (staged `AWSPENDING`).
     pub rotation_token: Option<String>,
-    /// Why the last rotation attempt failed, until one succeeds.
-    pub rotation_error: Option<String>,
 }
 
 impl SecretRecord {
@@ -159,7 +157,7 @@ pub fn binding<'a>(scope: &'a Scope, resource: &'a str, version_id: &'a str) -> 
 pub(crate) const RECORD_COLUMNS: &str = "id, name, arn_suffix, description, kms_key_id, secret_type, resource_policy, \
      rotation_enabled, rotation_lambda_arn, rotation_rules, last_rotated_ms, next_rotation_ms, owning_service, \
      primary_region, created_ms, last_changed_ms, last_accessed_ms, deleted_ms, purge_after_ms, version_seq, tagged, \
-     rotation_token, rotation_error";
+     rotation_token";
 
 pub(crate) const VERSION_COLUMNS: &str =
     "version_id, seq, value_kind, created_ms, last_accessed_ms, ciphertext, wrapped_key, master_key_id";
@@ -192,7 +190,6 @@ pub(crate) fn record(row: &AnyRow) -> Result<SecretRecord, StoreError> {
         version_seq: row.try_get("version_seq")?,
         tagged: row.try_get::<i64, _>("tagged")? != 0,
         rotation_token: row.try_get("rotation_token")?,
-        rotation_error: row.try_get("rotation_error")?,
     })
 }
 
