@@ -34,7 +34,7 @@ use coffer_aws::rotation_schedule::RotationSchedule;
 use coffer_store::secrets::{RotationState, SecretRecord};
 
 /// The schedule `rules` describe, `None` when they set none.
-pub fn schedule_of(rules: &RotationRules) -> OpResult<Option<RotationSchedule>> {
+fn schedule_of(rules: &RotationRules) -> OpResult<Option<RotationSchedule>> {
     Ok(RotationSchedule::parse(
         rules.automatically_after_days,
         rules.schedule_expression.as_deref(),

@@ -31,3 +31,8 @@ ALTER TABLE sm_secrets ADD COLUMN rotation_attempts INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sm_secrets ADD COLUMN rotation_retry_ms INTEGER;
 ALTER TABLE sm_secrets ADD COLUMN rotation_claimed_until_ms INTEGER;
 ALTER TABLE sm_secrets ADD COLUMN rotation_error TEXT;
+
+-- Every server looks for due schedules and rotations each second: partial indexes keep that
+-- to the few rows concerned, however many secrets there are.
+CREATE INDEX sm_secrets_rotation_due ON sm_secrets (next_rotation_ms) WHERE rotation_enabled = 1;
+CREATE INDEX sm_secrets_rotation_jobs ON sm_secrets (rotation_retry_ms) WHERE rotation_token IS NOT NULL;
