@@ -49,8 +49,7 @@ pub async fn run(cmd: AuditCommand) -> anyhow::Result<()> {
 }
 
 async fn ls(args: LsArgs) -> anyhow::Result<()> {
-    let (keyring, _) = args.store.keyring()?;
-    let store = args.store.open(keyring, coffer_store::Concurrency::Command).await?;
+    let store = args.store.open_command().await?;
     let query = AuditQuery {
         principal_arn: args.principal,
         resource: args.resource,
@@ -89,8 +88,7 @@ async fn ls(args: LsArgs) -> anyhow::Result<()> {
 }
 
 async fn verify(args: StoreArgs) -> anyhow::Result<()> {
-    let (keyring, _) = args.keyring()?;
-    let store = args.open(keyring, coffer_store::Concurrency::Command).await?;
+    let store = args.open_command().await?;
     let status = store.audit_verify().await?;
     store.close().await;
     match status {

@@ -47,6 +47,13 @@ impl StoreArgs {
         Ok(load_keyring(&dir, Self::env_master_key().as_ref())?)
     }
 
+    /// The store for a one-off command (`coffer audit`, `coffer rotation`, …): its keyring,
+    /// one connection.
+    pub async fn open_command(&self) -> anyhow::Result<Store> {
+        let (keyring, _) = self.keyring()?;
+        self.open(keyring, Concurrency::Command).await
+    }
+
     pub async fn open(&self, keyring: Keyring, concurrency: Concurrency) -> anyhow::Result<Store> {
         Store::open(&self.options(concurrency)?, keyring).await.context("cannot open the store")
     }

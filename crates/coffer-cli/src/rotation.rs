@@ -1,7 +1,7 @@
 //! `coffer rotation …`: the rotation functions `coffer serve` runs when a secret rotates, and
 //! the built-in one's step.
 
-use crate::config::StoreArgs;
+use crate::config::{LockMode, StoreArgs, lock_data_dir};
 use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
 use coffer_aws::secret::ExposeSecret as _;
@@ -142,8 +142,9 @@ async fn register(args: RegisterArgs) -> anyhow::Result<()> {
     } else {
         bail!("say what the function runs: -- PROGRAM ARGS…, --webhook URL or --random-password");
     };
-    let (keyring, _) = args.at.store.keyring()?;
-    let store = args.at.store.open(keyring, coffer_store::Concurrency::Command).await?;
+    let store = args.at.store.open_command().await?;
+    // A webhook's key is sealed: like every embedded writer, never during a key rotation.
+    let _lock = lock_data_dir(&args.at.store.data_dir()?, LockMode::Shared)?;
     let role_arn = match &args.role {
         Some(role) => {
             let name = role.rsplit('/').next().unwrap_or(role);
@@ -185,8 +186,7 @@ async fn register(args: RegisterArgs) -> anyhow::Result<()> {
 }
 
 async fn list(at: Location) -> anyhow::Result<()> {
-    let (keyring, _) = at.store.keyring()?;
-    let store = at.store.open(keyring, coffer_store::Concurrency::Command).await?;
+    let store = at.store.open_command().await?;
     let functions = store.rotation_functions(&at.account_id).await?;
     store.close().await;
     let mut table = crate::ui::table(&["ARN", "Kind", "Role", "Timeout"]);
@@ -204,8 +204,7 @@ async fn list(at: Location) -> anyhow::Result<()> {
 }
 
 async fn status(at: Location) -> anyhow::Result<()> {
-    let (keyring, _) = at.store.keyring()?;
-    let store = at.store.open(keyring, coffer_store::Concurrency::Command).await?;
+    let store = at.store.open_command().await?;
     let rotations = store.sm_rotation_status(&at.account_id).await?;
     store.close().await;
     let mut table =
@@ -225,8 +224,7 @@ async fn status(at: Location) -> anyhow::Result<()> {
 }
 
 async fn remove(name: &str, at: Location) -> anyhow::Result<()> {
-    let (keyring, _) = at.store.keyring()?;
-    let store = at.store.open(keyring, coffer_store::Concurrency::Command).await?;
+    let store = at.store.open_command().await?;
     let mut tx = store.begin().await?;
     let removed = tx.rotation_unregister(&at.scope(), name).await?;
     tx.commit().await?;

@@ -17,6 +17,9 @@ mod resolve;
 mod secrets;
 mod versions;
 
+#[cfg(test)]
+mod test_support;
+
 pub use backend::{Backend, Identity, NewParameter, NewRole, Parameter, ParameterAttributes, ParameterInfo, Role, Tag};
 pub use error::{ClientError, SM_SERVICE_ID, SSM_SERVICE_ID};
 pub use resolve::{

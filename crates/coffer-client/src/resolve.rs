@@ -253,6 +253,7 @@ pub fn parameter_name_of(value_from: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::denied;
     use coffer_copilot::ecs::Provider;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -271,15 +272,6 @@ mod tests {
             self.calls.fetch_add(1, Ordering::SeqCst);
             tokio::time::sleep(std::time::Duration::from_millis(30)).await;
             self.inflight.fetch_sub(1, Ordering::SeqCst);
-        }
-    }
-
-    fn denied() -> ClientError {
-        ClientError::Service {
-            status: 400,
-            request_id: "r".into(),
-            code: "AccessDeniedException".into(),
-            message: "not authorized".into(),
         }
     }
 

@@ -37,6 +37,7 @@ pub struct SecretInfo {
     pub primary_region: Option<String>,
     /// A primary's replicas (DescribeSecret only; ListSecrets does not report them).
     pub replicas: Vec<ReplicaInfo>,
+    /// What `secret show` reports (from DescribeSecret; a listing may leave it empty).
     pub rotation: RotationInfo,
 }
 

@@ -263,6 +263,7 @@ async fn secret_versions(source: &dyn SecretSource, group: &SecretGroup) -> (Vec
 mod tests {
     use super::*;
     use crate::resolve::{FetchedParameters, FetchedSecret, ParameterVersions, Tags};
+    use crate::test_support::denied;
     use async_trait::async_trait;
     use coffer_aws::secret::SecretString;
     use coffer_copilot::ecs::Provider;
@@ -276,15 +277,6 @@ mod tests {
         describes: AtomicUsize,
         gets: AtomicUsize,
         version: AtomicUsize,
-    }
-
-    fn denied() -> ClientError {
-        ClientError::Service {
-            status: 400,
-            request_id: "r".into(),
-            code: "AccessDeniedException".into(),
-            message: "not authorized".into(),
-        }
     }
 
     #[async_trait]

@@ -377,13 +377,7 @@ impl Backend for RemoteBackend {
                 deleted: s.deleted_date().map(|d| timestamp(Some(d))),
                 primary_region: s.primary_region().map(str::to_owned),
                 replicas: Vec::new(),
-                rotation: RotationInfo {
-                    enabled: s.rotation_enabled(),
-                    function_arn: s.rotation_lambda_arn().map(str::to_owned),
-                    last_rotated: s.last_rotated_date().map(|d| timestamp(Some(d))),
-                    next_rotation: s.next_rotation_date().map(|d| timestamp(Some(d))),
-                    pending_version: s.secret_versions_to_stages().and_then(RotationInfo::pending_of),
-                },
+                rotation: RotationInfo::default(),
             }));
             match page.next_token() {
                 Some(t) if !t.is_empty() => next_token = Some(t.to_owned()),

@@ -207,6 +207,16 @@ impl RemoteSecretSource {
     }
 }
 
+/// A GetParameters answer's parameter, carrying `value` (its value, or only its version).
+fn parameter<V>(p: &aws_sdk_ssm::types::Parameter, value: V) -> SsmParameter<V> {
+    SsmParameter {
+        name: p.name().unwrap_or_default().to_owned(),
+        arn: p.arn().map(str::to_owned),
+        selector: p.selector().map(str::to_owned),
+        value,
+    }
+}
+
 #[async_trait]
 impl SecretSource for RemoteSecretSource {
     fn principal_arn(&self) -> String {
@@ -218,14 +228,9 @@ impl SecretSource for RemoteSecretSource {
         let parameters = out
             .parameters()
             .iter()
-            .map(|p| SsmParameter {
-                name: p.name().unwrap_or_default().to_owned(),
-                arn: p.arn().map(str::to_owned),
-                selector: p.selector().map(str::to_owned),
-                value: ParameterValue {
-                    value: SecretString::from(p.value().unwrap_or_default().to_owned()),
-                    version: p.version(),
-                },
+            .map(|p| {
+                let value = SecretString::from(p.value().unwrap_or_default().to_owned());
+                parameter(p, ParameterValue { value, version: p.version() })
             })
             .collect();
         Ok(FetchedParameters { parameters, invalid: out.invalid_parameters().to_vec() })
@@ -233,16 +238,7 @@ impl SecretSource for RemoteSecretSource {
 
     async fn parameter_versions(&self, region: &str, names: Vec<String>) -> Result<ParameterVersions, ClientError> {
         let out = self.fetch_parameters(region, names, false).await?;
-        let parameters = out
-            .parameters()
-            .iter()
-            .map(|p| SsmParameter {
-                name: p.name().unwrap_or_default().to_owned(),
-                arn: p.arn().map(str::to_owned),
-                selector: p.selector().map(str::to_owned),
-                value: p.version(),
-            })
-            .collect();
+        let parameters = out.parameters().iter().map(|p| parameter(p, p.version())).collect();
         Ok(ParameterVersions { parameters, invalid: out.invalid_parameters().to_vec() })
     }
 
