@@ -76,12 +76,11 @@ impl EmbeddedBackend {
     }
 
     /// Records one call, as the server records a request, and hands its result on.
-    fn finish<T>(&self, call: Invocation, result: OpResult<T>) -> Result<T, ClientError> {
+    async fn finish<T>(&self, call: Invocation, result: OpResult<T>) -> Result<T, ClientError> {
         let (result, event) = crate::complete(call, &self.origin, result);
-        if let Ok(guard) = self.auditor.lock()
-            && let Some(auditor) = guard.as_ref()
-        {
-            auditor.record(event);
+        let auditor = self.auditor.lock().ok().and_then(|guard| guard.clone());
+        if let Some(auditor) = auditor {
+            auditor.record(event).await;
         }
         result
     }
@@ -109,7 +108,7 @@ impl Backend for EmbeddedBackend {
     async fn caller_identity(&self) -> Result<Identity, ClientError> {
         let call = self.begin(StsOperation::GetCallerIdentity);
         let out = self.services.sts.get_caller_identity(call.ctx());
-        let _ = self.finish(call, Ok(()));
+        let _ = self.finish(call, Ok(())).await;
         Ok(Identity { account: out.account, arn: out.arn, user_id: out.user_id })
     }
 
@@ -129,7 +128,7 @@ impl Backend for EmbeddedBackend {
             data_type: Some(input.attributes.data_type.unwrap_or_else(|| "text".to_owned())),
         };
         let result = self.services.ssm.put_parameter(call.ctx(), request).await;
-        let result = self.finish(call, result);
+        let result = self.finish(call, result).await;
         Ok(result?.version)
     }
 
@@ -140,7 +139,7 @@ impl Backend for EmbeddedBackend {
             .ssm
             .get_parameter(call.ctx(), GetParameterInput { name: name.to_owned(), with_decryption })
             .await;
-        let result = self.finish(call, result);
+        let result = self.finish(call, result).await;
         Ok(not_found(result, "ParameterNotFound")?.map(|out| {
             let p = out.parameter;
             Parameter {
@@ -172,7 +171,7 @@ impl Backend for EmbeddedBackend {
                 next_token: next_token.take(),
             };
             let result = self.services.ssm.get_parameters_by_path(call.ctx(), input).await;
-            let result = self.finish(call, result);
+            let result = self.finish(call, result).await;
             let page = result?;
             out.extend(page.parameters.into_iter().map(|p| Parameter {
                 name: p.name,
@@ -205,7 +204,7 @@ impl Backend for EmbeddedBackend {
                 shared: false,
             };
             let result = self.services.ssm.describe_parameters(call.ctx(), input).await;
-            let result = self.finish(call, result);
+            let result = self.finish(call, result).await;
             let page = result?;
             out.extend(page.parameters.into_iter().map(|p| ParameterInfo {
                 name: p.name,
@@ -235,7 +234,7 @@ impl Backend for EmbeddedBackend {
             tags: Some(ssm_tags(tags)),
         };
         let result = self.services.ssm.add_tags_to_resource(call.ctx(), input).await;
-        let result = self.finish(call, result);
+        let result = self.finish(call, result).await;
         result?;
         Ok(())
     }
@@ -244,7 +243,7 @@ impl Backend for EmbeddedBackend {
         let call = self.begin(SsmOperation::ListTagsForResource);
         let input = ListTagsForResourceInput { resource_type: "Parameter".to_owned(), resource_id: name.to_owned() };
         let result = self.services.ssm.list_tags_for_resource(call.ctx(), input).await;
-        let result = self.finish(call, result);
+        let result = self.finish(call, result).await;
         Ok(result?.tag_list.into_iter().map(|t| Tag { key: t.key, value: t.value }).collect())
     }
 
@@ -260,7 +259,7 @@ impl Backend for EmbeddedBackend {
                 next_token: next_token.take(),
             };
             let result = self.services.ssm.get_parameter_history(call.ctx(), input).await;
-            let page = self.finish(call, result)?;
+            let page = self.finish(call, result).await?;
             // Oldest first: the last entry of the last page is the latest version.
             if let Some(latest) = page.parameters.into_iter().last() {
                 labels = latest.labels;
@@ -280,7 +279,7 @@ impl Backend for EmbeddedBackend {
             labels: Some(labels),
         };
         let result = self.services.ssm.label_parameter_version(call.ctx(), input).await;
-        self.finish(call, result)?;
+        self.finish(call, result).await?;
         Ok(())
     }
 
@@ -288,7 +287,7 @@ impl Backend for EmbeddedBackend {
         let call = self.begin(SsmOperation::DeleteParameter);
         let result =
             self.services.ssm.delete_parameter(call.ctx(), DeleteParameterInput { name: name.to_owned() }).await;
-        let result = self.finish(call, result);
+        let result = self.finish(call, result).await;
         Ok(not_found(result, "ParameterNotFound")?.is_some())
     }
 
@@ -306,7 +305,7 @@ impl Backend for EmbeddedBackend {
                 ..Default::default()
             };
             let result = self.services.secrets_manager.list_secrets(call.ctx(), input).await;
-            let page = self.finish(call, result)?;
+            let page = self.finish(call, result).await?;
             out.extend(page.secret_list.into_iter().map(secret_info));
             match page.next_token {
                 Some(t) => next_token = Some(t),
@@ -318,7 +317,7 @@ impl Backend for EmbeddedBackend {
     async fn describe_secret(&self, id: &str) -> Result<Option<SecretInfo>, ClientError> {
         let call = self.begin(SmOperation::DescribeSecret);
         let result = self.services.secrets_manager.describe_secret(call.ctx(), secret_id(id)).await;
-        let result = self.finish(call, result);
+        let result = self.finish(call, result).await;
         Ok(not_found(result, "ResourceNotFoundException")?.map(secret_info))
     }
 
@@ -334,7 +333,7 @@ impl Backend for EmbeddedBackend {
                 include_deprecated: Some(false),
             };
             let result = self.services.secrets_manager.list_secret_version_ids(call.ctx(), input).await;
-            let page = self.finish(call, result)?;
+            let page = self.finish(call, result).await?;
             out.extend(page.versions.into_iter().map(|v| SecretVersion {
                 version_id: v.version_id,
                 stages: v.version_stages,
@@ -355,7 +354,7 @@ impl Backend for EmbeddedBackend {
             version_stage: None,
         };
         let result = self.services.secrets_manager.get_secret_value(call.ctx(), input).await;
-        let out = self.finish(call, result)?;
+        let out = self.finish(call, result).await?;
         let payload = match (out.secret_string, out.secret_binary) {
             (Some(text), _) => SecretPayload::Text(text.0),
             (None, Some(blob)) => SecretPayload::Binary(blob.0),
@@ -367,7 +366,7 @@ impl Backend for EmbeddedBackend {
     async fn secret_policy(&self, id: &str) -> Result<Option<String>, ClientError> {
         let call = self.begin(SmOperation::GetResourcePolicy);
         let result = self.services.secrets_manager.get_resource_policy(call.ctx(), secret_id(id)).await;
-        Ok(self.finish(call, result)?.resource_policy)
+        Ok(self.finish(call, result).await?.resource_policy)
     }
 
     async fn create_secret(&self, secret: NewSecret) -> Result<String, ClientError> {
@@ -383,7 +382,7 @@ impl Backend for EmbeddedBackend {
             ..Default::default()
         };
         let result = self.services.secrets_manager.create_secret(call.ctx(), input).await;
-        Ok(self.finish(call, result)?.version_id.unwrap_or_default())
+        Ok(self.finish(call, result).await?.version_id.unwrap_or_default())
     }
 
     async fn put_secret_value(
@@ -404,7 +403,7 @@ impl Backend for EmbeddedBackend {
             rotation_token: None,
         };
         let result = self.services.secrets_manager.put_secret_value(call.ctx(), input).await;
-        Ok(self.finish(call, result)?.version_id)
+        Ok(self.finish(call, result).await?.version_id)
     }
 
     async fn set_secret_description(&self, id: &str, description: &str) -> Result<(), ClientError> {
@@ -415,7 +414,7 @@ impl Backend for EmbeddedBackend {
             ..Default::default()
         };
         let result = self.services.secrets_manager.update_secret(call.ctx(), input).await;
-        self.finish(call, result)?;
+        self.finish(call, result).await?;
         Ok(())
     }
 
@@ -423,7 +422,7 @@ impl Backend for EmbeddedBackend {
         let call = self.begin(SmOperation::TagResource);
         let input = TagResourceInput { secret_id: Some(id.to_owned()), tags: Some(sm_tags(tags)) };
         let result = self.services.secrets_manager.tag_resource(call.ctx(), input).await;
-        self.finish(call, result)?;
+        self.finish(call, result).await?;
         Ok(())
     }
 
@@ -435,7 +434,7 @@ impl Backend for EmbeddedBackend {
             block_public_policy: None,
         };
         let result = self.services.secrets_manager.put_resource_policy(call.ctx(), input).await;
-        self.finish(call, result)?;
+        self.finish(call, result).await?;
         Ok(())
     }
 
@@ -454,7 +453,7 @@ impl Backend for EmbeddedBackend {
             move_to_version_id: Some(move_to.to_owned()),
         };
         let result = self.services.secrets_manager.update_secret_version_stage(call.ctx(), input).await;
-        self.finish(call, result)?;
+        self.finish(call, result).await?;
         Ok(())
     }
 
@@ -469,7 +468,7 @@ impl Backend for EmbeddedBackend {
             tags: role.tags.into_iter().map(|t| (t.key, t.value)).collect(),
         };
         let result = self.services.iam.create_role(call.ctx(), input).await;
-        let result = self.finish(call, result);
+        let result = self.finish(call, result).await;
         let r = result?.role;
         Ok(Role { name: r.role_name, arn: r.arn, trust_policy: r.assume_role_policy_document })
     }
@@ -477,7 +476,7 @@ impl Backend for EmbeddedBackend {
     async fn get_role(&self, name: &str) -> Result<Option<Role>, ClientError> {
         let call = self.begin(IamOperation::GetRole);
         let result = self.services.iam.get_role(call.ctx(), RoleNameInput { role_name: name.to_owned() }).await;
-        let result = self.finish(call, result);
+        let result = self.finish(call, result).await;
         Ok(not_found(result, "NoSuchEntity")?.map(|out| Role {
             name: out.role.role_name,
             arn: out.role.arn,
@@ -493,7 +492,7 @@ impl Backend for EmbeddedBackend {
             policy_document: document.to_owned(),
         };
         let result = self.services.iam.put_role_policy(call.ctx(), input).await;
-        let result = self.finish(call, result);
+        let result = self.finish(call, result).await;
         Ok(result?)
     }
 
@@ -501,7 +500,7 @@ impl Backend for EmbeddedBackend {
         let call = self.begin(IamOperation::GetRolePolicy);
         let input = PolicyNameInput { name: role.to_owned(), policy_name: policy_name.to_owned() };
         let result = self.services.iam.get_role_policy(call.ctx(), input).await;
-        let result = self.finish(call, result);
+        let result = self.finish(call, result).await;
         Ok(not_found(result, "NoSuchEntity")?.map(|out| out.policy_document))
     }
 
@@ -515,7 +514,7 @@ impl Backend for EmbeddedBackend {
                 paging: Paging { marker: marker.take(), max_items: Some(100) },
             };
             let result = self.services.iam.list_role_policies(call.ctx(), input).await;
-            let result = self.finish(call, result);
+            let result = self.finish(call, result).await;
             let page = result?;
             out.extend(page.policy_names);
             match page.marker {
@@ -529,14 +528,14 @@ impl Backend for EmbeddedBackend {
         let call = self.begin(IamOperation::DeleteRolePolicy);
         let input = PolicyNameInput { name: role.to_owned(), policy_name: policy_name.to_owned() };
         let result = self.services.iam.delete_role_policy(call.ctx(), input).await;
-        let result = self.finish(call, result);
+        let result = self.finish(call, result).await;
         Ok(result?)
     }
 
     async fn delete_role(&self, name: &str) -> Result<(), ClientError> {
         let call = self.begin(IamOperation::DeleteRole);
         let result = self.services.iam.delete_role(call.ctx(), RoleNameInput { role_name: name.to_owned() }).await;
-        let result = self.finish(call, result);
+        let result = self.finish(call, result).await;
         Ok(result?)
     }
 

@@ -244,7 +244,7 @@ pub async fn handle(
         elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
         "request"
     );
-    state.auditor.record(event);
+    state.auditor.record(event).await;
     respond(target.protocol, Some(target.service), &request_id, result)
 }
 
