@@ -59,7 +59,7 @@ impl StoreArgs {
     }
 
     pub fn options(&self, concurrency: Concurrency) -> anyhow::Result<StoreOptions> {
-        Ok(StoreOptions { database_url: self.database_url.clone(), data_dir: self.data_dir()?, concurrency })
+        Ok(StoreOptions { database_url: self.database_url.clone(), data_dir: self.data_dir()?, concurrency, ..Default::default() })
     }
 }
 

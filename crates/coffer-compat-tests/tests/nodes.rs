@@ -1,6 +1,7 @@
 //! Several `coffer serve` nodes on one PostgreSQL database, with writers on every node at
 //! once: versions are numbered without gaps or duplicates, a staging label is always on
-//! exactly one version, a node killed with SIGKILL leaves the others serving and loses no
+//! exactly one version, a write through one node is read on another within the stated bound
+//! (the read cache), a node killed with SIGKILL leaves the others serving and loses no
 //! acknowledged write, and a database that cannot be reached at start-up is retried, then
 //! reported without its URL.
 
@@ -108,6 +109,59 @@ async fn concurrent_writers_on_three_nodes() {
     for stage in ["AWSCURRENT", "AWSPREVIOUS", "STABLE"] {
         assert_eq!(holders.get(stage).map(Vec::len), Some(1), "{stage} on exactly one version: {holders:?}");
     }
+}
+
+/// Each node keeps what it read; a value, a deletion and a new secret written through another
+/// node are read within the README's bound (one second; a change notification normally
+/// brings them within a millisecond), and a node's own write at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_write_on_one_node_is_read_on_another_within_a_second() {
+    if !postgres() {
+        return;
+    }
+    let bound = coffer_store::CACHE_MAX_AGE + std::time::Duration::from_millis(500);
+    let writer = Server::start(Backend::Postgres);
+    let reader = writer.another_node();
+    let (write, read) = (writer.secrets_manager().await, reader.secrets_manager().await);
+    let value = |sm: aws_sdk_secretsmanager::Client, id: &'static str| async move {
+        match sm.get_secret_value().secret_id(id).send().await {
+            Ok(v) => Some(v.secret_string().unwrap().to_owned()),
+            Err(e) => {
+                assert_eq!(e.into_service_error().code(), Some("ResourceNotFoundException"));
+                None
+            }
+        }
+    };
+    let eventually = |want: Option<&'static str>, id: &'static str, what: &'static str| {
+        let read = read.clone();
+        async move {
+            let started = std::time::Instant::now();
+            loop {
+                let got = value(read.clone(), id).await;
+                if got.as_deref() == want {
+                    return;
+                }
+                assert!(started.elapsed() < bound, "{what}: the other node still reads {got:?} after {bound:?}");
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        }
+    };
+
+    // Read first on the reader, so it has the secret (and a missing one) cached.
+    write.create_secret().name("shared").secret_string("one").send().await.unwrap();
+    eventually(Some("one"), "shared", "a new secret").await;
+    assert_eq!(value(read.clone(), "later").await, None);
+
+    write.put_secret_value().secret_id("shared").secret_string("two").send().await.unwrap();
+    eventually(Some("two"), "shared", "a new value").await;
+    write.create_secret().name("later").secret_string("three").send().await.unwrap();
+    eventually(Some("three"), "later", "a secret created after a read found none").await;
+    write.delete_secret().secret_id("shared").force_delete_without_recovery(true).send().await.unwrap();
+    eventually(None, "shared", "a deletion").await;
+
+    // A node's own write is read on it at once.
+    read.put_secret_value().secret_id("later").secret_string("four").send().await.unwrap();
+    assert_eq!(value(read.clone(), "later").await.as_deref(), Some("four"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -216,6 +216,7 @@ async fn runner(
         database_url: server.pg.as_ref().map(|pg| pg.url.clone()),
         data_dir: dir,
         concurrency: coffer_store::Concurrency::Command,
+        ..Default::default()
     };
     let store = coffer_store::Store::open(&options, keyring).await.unwrap();
     let endpoint = coffer_rotation::Endpoint { url: server.endpoint.clone(), ca_bundle: None };

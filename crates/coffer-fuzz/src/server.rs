@@ -43,7 +43,7 @@ impl Server {
             .tempdir()
             .expect("temporary data directory");
         let options =
-            StoreOptions { database_url: None, data_dir: data_dir.path().to_owned(), concurrency: Concurrency::Server };
+            StoreOptions { data_dir: data_dir.path().to_owned(), concurrency: Concurrency::Server, ..Default::default() };
         let router = runtime.block_on(async {
             let keyring = Keyring::new(MasterKey::generate().expect("master key"));
             let store = Store::open(&options, keyring).await.expect("open the store");

@@ -191,7 +191,7 @@ mod tests {
     async fn concurrent_first_requests_share_one_lookup() {
         let nanos = SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
         let dir = std::env::temp_dir().join(format!("coffer-auth-test-{}-{nanos}", std::process::id()));
-        let options = StoreOptions { database_url: None, data_dir: dir.clone(), concurrency: Concurrency::Server };
+        let options = StoreOptions { data_dir: dir.clone(), concurrency: Concurrency::Server, ..Default::default() };
         let store = Store::open(&options, Keyring::new(MasterKey::generate().unwrap())).await.unwrap();
         let iam = Iam::new(store.clone());
         let ctx = RequestContext::root(Scope::new("000000000000", "us-east-1"), "test".to_owned());

@@ -198,13 +198,13 @@ impl Store {
             (Durability::Synced, _) => {
                 let mut tx = self.begin().await?;
                 append(&mut tx.tx, events).await?;
-                tx.commit().await
+                tx.commit_audit().await
             }
             (Durability::Deferred, Backend::Postgres) => {
                 let mut tx = self.begin().await?;
                 sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx.tx).await?;
                 append(&mut tx.tx, events).await?;
-                tx.commit().await
+                tx.commit_audit().await
             }
             (Durability::Deferred, Backend::Sqlite) => {
                 // SQLite sets durability per connection, and not inside a transaction: this

@@ -1,10 +1,13 @@
 //! Opening the database, migrations, and the write transaction type.
 
+use crate::cache::{Changes, Notified, ReadCache};
 use crate::crypto::{Binding, Keyring, Sealed};
 use crate::error::StoreError;
+use crate::group_commit::{GroupCommit, Member};
 use coffer_aws::SecretBytes;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{Any, AnyPool, Row, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Row, Transaction};
+use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +22,10 @@ pub struct StoreOptions {
     pub database_url: Option<String>,
     pub data_dir: PathBuf,
     pub concurrency: Concurrency,
+    /// How long the read cache of a server may serve an entry at most; `None`:
+    /// [`crate::CACHE_MAX_AGE`]. (Tests lengthen it to see that change notifications alone
+    /// keep PostgreSQL nodes current.)
+    pub cache_max_age: Option<Duration>,
 }
 
 /// How many connections the store may open.
@@ -75,6 +82,19 @@ struct Inner {
     backend: Backend,
     /// The SQLite file, when opened from a data directory (else asked of SQLite when needed).
     sqlite_file: Option<PathBuf>,
+    cache: Arc<ReadCache>,
+    /// SQLite: write transactions share commits.
+    group: Arc<GroupCommit>,
+    /// PostgreSQL: the task listening for other nodes' changes.
+    listener: Option<tokio::task::AbortHandle>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(listener) = &self.listener {
+            listener.abort();
+        }
+    }
 }
 
 /// A handle to the database; cheap to clone.
@@ -150,7 +170,25 @@ impl Store {
             // PostgreSQL migrations run under an advisory lock.
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&write).await?,
         }
-        Ok(Self { inner: Arc::new(Inner { write, read, keyring, backend, sqlite_file }) })
+        let (changes, listener) = match (options.concurrency, backend) {
+            // A command reads each thing once: a cache would only cost its set-up.
+            (Concurrency::Command, _) => (Changes::Off, None),
+            (Concurrency::Server, Backend::Sqlite) => {
+                let file = match &sqlite_file {
+                    Some(file) => Some(file.clone()),
+                    None => sqlite_main_file(&read).await?,
+                };
+                (file.map_or(Changes::Off, |f| Changes::sqlite(&f)), None)
+            }
+            (Concurrency::Server, Backend::Postgres) => {
+                let notified = Arc::new(Notified::default());
+                let url = options.database_url.clone().unwrap_or_default();
+                let listener = crate::cache::listen(url, Arc::downgrade(&notified));
+                (Changes::Postgres(notified), Some(listener))
+            }
+        };
+        let cache = Arc::new(ReadCache::new(changes, options.cache_max_age.unwrap_or(crate::CACHE_MAX_AGE)));
+        Ok(Self { inner: Arc::new(Inner { write, read, keyring, backend, sqlite_file, cache, group: Arc::default(), listener }) })
     }
 
     async fn sqlite_pools(url: &str, concurrency: Concurrency) -> Result<(AnyPool, AnyPool), StoreError> {
@@ -184,15 +222,19 @@ impl Store {
         &self.inner.write
     }
 
-    /// Starts a write transaction. On SQLite it takes the write lock up front
+    pub(crate) fn cache(&self) -> &ReadCache {
+        &self.inner.cache
+    }
+
+    /// Starts a write transaction. On SQLite it joins a group sharing one commit (see
+    /// [`crate::group_commit`]), whose outer transaction took the write lock up front
     /// (`BEGIN IMMEDIATE`), so a transaction never fails half-way on lock upgrade.
     pub async fn begin(&self) -> Result<WriteTx, StoreError> {
-        let begin = match self.inner.backend {
-            Backend::Sqlite => "BEGIN IMMEDIATE",
-            Backend::Postgres => "BEGIN",
+        let tx = match self.inner.backend {
+            Backend::Sqlite => TxConn::Sqlite(self.inner.group.join(&self.inner.write).await?),
+            Backend::Postgres => TxConn::Postgres(self.inner.write.begin_with("BEGIN").await?),
         };
-        let tx = self.inner.write.begin_with(begin).await?;
-        Ok(WriteTx { tx, keyring: self.inner.keyring.clone() })
+        Ok(WriteTx { tx, keyring: self.inner.keyring.clone(), cache: self.inner.cache.clone() })
     }
 
     /// Opens a sealed value; the binding must be the one it was sealed with.
@@ -216,13 +258,11 @@ impl Store {
             return Ok(());
         }
         let file = match &self.inner.sqlite_file {
-            Some(file) => file.display().to_string(),
-            None => {
-                let sql = "SELECT file FROM pragma_database_list WHERE name = 'main'";
-                sqlx::query(sql).fetch_one(self.reader()).await?.try_get("file")?
-            }
+            Some(file) => Some(file.clone()),
+            None => sqlite_main_file(self.reader()).await?,
         };
-        let wal_len = std::fs::metadata(format!("{file}-wal")).map(|m| m.len()).unwrap_or(0);
+        let Some(file) = file else { return Ok(()) };
+        let wal_len = std::fs::metadata(format!("{}-wal", file.display())).map(|m| m.len()).unwrap_or(0);
         if wal_len > WAL_TRIM_BYTES {
             sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)").execute(self.writer()).await?;
         }
@@ -309,19 +349,65 @@ async fn sqlite_schema_current(read: &AnyPool) -> bool {
     applied == known
 }
 
+/// The file of a SQLite database opened by URL; `None` for one in memory.
+async fn sqlite_main_file(read: &AnyPool) -> Result<Option<PathBuf>, StoreError> {
+    let sql = "SELECT file FROM pragma_database_list WHERE name = 'main'";
+    let file: String = sqlx::query(sql).fetch_one(read).await?.try_get("file")?;
+    Ok((!file.is_empty()).then(|| PathBuf::from(file)))
+}
+
 /// Every table that holds sealed values (they all have `id`, `wrapped_key`, `master_key_id`).
 const SEALED_TABLES: [&str; 4] =
     ["ssm_parameter_versions", "sm_secret_versions", "iam_access_keys", "rotation_webhook_keys"];
 
 /// A write transaction. Dropped without `commit`, it rolls back.
 pub struct WriteTx {
-    pub(crate) tx: Transaction<'static, Any>,
+    pub(crate) tx: TxConn,
     pub(crate) keyring: Keyring,
+    cache: Arc<ReadCache>,
+}
+
+/// The connection a write transaction runs on.
+pub(crate) enum TxConn {
+    Postgres(Transaction<'static, Any>),
+    Sqlite(Member),
+}
+
+impl Deref for TxConn {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        match self {
+            TxConn::Postgres(tx) => tx,
+            TxConn::Sqlite(member) => member,
+        }
+    }
+}
+
+impl DerefMut for TxConn {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        match self {
+            TxConn::Postgres(tx) => tx,
+            TxConn::Sqlite(member) => member,
+        }
+    }
 }
 
 impl WriteTx {
+    /// Commits; returns once the transaction is on disk.
     pub async fn commit(self) -> Result<(), StoreError> {
-        Ok(self.tx.commit().await?)
+        let cache = self.cache.clone();
+        self.commit_audit().await?;
+        cache.changes.committed();
+        Ok(())
+    }
+
+    /// Commits what changes no data a read may have cached: the audit trail.
+    pub(crate) async fn commit_audit(self) -> Result<(), StoreError> {
+        match self.tx {
+            TxConn::Postgres(tx) => Ok(tx.commit().await?),
+            TxConn::Sqlite(member) => member.commit().await,
+        }
     }
 
     pub(crate) fn seal(&self, plaintext: &[u8], binding: &Binding<'_>) -> Result<Sealed, StoreError> {

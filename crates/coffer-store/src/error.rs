@@ -14,6 +14,9 @@ pub enum StoreError {
     UnsupportedUrl,
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    /// A SQLite write's shared commit failed (nothing of it was kept).
+    #[error("{0}")]
+    Commit(String),
 }
 
 impl StoreError {

@@ -10,10 +10,12 @@
 //! on SQLite), so two servers sharing a database never interleave a version bump.
 
 pub mod audit;
+mod cache;
 pub mod credentials;
 pub mod crypto;
 mod db;
 mod error;
+mod group_commit;
 pub mod iam;
 pub mod master_key;
 pub mod private;
@@ -23,6 +25,7 @@ pub mod secrets;
 pub mod ssm;
 mod tags;
 
+pub use cache::MAX_AGE as CACHE_MAX_AGE;
 pub use crypto::{Binding, CryptoError, Keyring, MasterKey, Sealed};
 pub use db::{Backend, Concurrency, Store, StoreOptions, WAL_TRIM_BYTES, WriteTx};
 pub use error::StoreError;

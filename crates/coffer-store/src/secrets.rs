@@ -43,7 +43,7 @@ impl ValueKind {
 }
 
 /// A secret as reading its value by stage needs it ([`Store::sm_secret_for_read`]).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct SecretForRead {
     pub record: SecretRecord,
     /// `(key, value)` in the order the keys were first added.
@@ -270,8 +270,20 @@ impl Store {
     }
 
     /// What reading a secret's value by stage needs, in one query: the secret, its tags (in
-    /// their order), its labels (by stage) and the version `stage` is attached to.
+    /// their order), its labels (by stage) and the version `stage` is attached to. Served from
+    /// the read cache while the data is unchanged.
     pub async fn sm_secret_for_read(
+        &self,
+        scope: &Scope,
+        name: &str,
+        stage: &str,
+    ) -> Result<Option<SecretForRead>, StoreError> {
+        let key = || format!("{}\0{}\0{name}\0{stage}", scope.account, scope.region);
+        let cache = self.cache();
+        cache.get_or_load(|c| &c.secrets_for_read, key, self.sm_secret_for_read_uncached(scope, name, stage)).await
+    }
+
+    async fn sm_secret_for_read_uncached(
         &self,
         scope: &Scope,
         name: &str,

@@ -92,6 +92,19 @@ fn version(row: &AnyRow) -> Result<ParameterVersion, StoreError> {
     })
 }
 
+/// Parameters with their latest versions, and their tags by parameter id.
+pub type LatestWithTags = (Vec<(ParameterRecord, ParameterVersion)>, HashMap<i64, Vec<(String, String)>>);
+
+/// The read cache's key for canonical `names` in `scope`.
+fn names_key(scope: &Scope, names: &[&str]) -> String {
+    let mut key = format!("{}\0{}", scope.account, scope.region);
+    for name in names {
+        key.push('\0');
+        key.push_str(name);
+    }
+    key
+}
+
 /// Which parameters a listing covers.
 #[derive(Clone, Debug, Default)]
 pub struct ParameterListing<'a> {
@@ -115,8 +128,18 @@ impl Store {
         row.as_ref().map(record).transpose()
     }
 
-    /// A parameter with its latest version, in one query (the hot read path).
+    /// A parameter with its latest version, in one query (the hot read path); served from the
+    /// read cache while the data is unchanged.
     pub async fn ssm_parameter_latest(
+        &self,
+        scope: &Scope,
+        name: &str,
+    ) -> Result<Option<(ParameterRecord, ParameterVersion)>, StoreError> {
+        let cache = self.cache();
+        cache.get_or_load(|c| &c.parameters_latest, || names_key(scope, &[name]), self.ssm_parameter_latest_uncached(scope, name)).await
+    }
+
+    async fn ssm_parameter_latest_uncached(
         &self,
         scope: &Scope,
         name: &str,
@@ -132,8 +155,19 @@ impl Store {
     }
 
     /// Parameters with their latest versions, for many canonical names in one query (the
-    /// GetParameters read path); names with no parameter are absent from the answer.
+    /// GetParameters read path); names with no parameter are absent from the answer. Served
+    /// from the read cache while the data is unchanged.
     pub async fn ssm_parameters_latest(
+        &self,
+        scope: &Scope,
+        names: &[&str],
+    ) -> Result<Vec<(ParameterRecord, ParameterVersion)>, StoreError> {
+        let key = || names_key(scope, names);
+        let cache = self.cache();
+        cache.get_or_load(|c| &c.parameters_latest_many, key, self.ssm_parameters_latest_uncached(scope, names)).await
+    }
+
+    async fn ssm_parameters_latest_uncached(
         &self,
         scope: &Scope,
         names: &[&str],
@@ -155,11 +189,23 @@ impl Store {
 
     /// [`Self::ssm_parameters_latest`] and the tags of the parameters found (by parameter id,
     /// each list sorted by key) in one query: what authorizing a read under a role needs.
+    /// Served from the read cache while the data is unchanged.
     pub async fn ssm_parameters_latest_with_tags(
         &self,
         scope: &Scope,
         names: &[&str],
-    ) -> Result<(Vec<(ParameterRecord, ParameterVersion)>, HashMap<i64, Vec<(String, String)>>), StoreError> {
+    ) -> Result<LatestWithTags, StoreError> {
+        let key = || names_key(scope, names);
+        let cache = self.cache();
+        let load = self.ssm_parameters_latest_with_tags_uncached(scope, names);
+        cache.get_or_load(|c| &c.parameters_latest_with_tags, key, load).await
+    }
+
+    async fn ssm_parameters_latest_with_tags_uncached(
+        &self,
+        scope: &Scope,
+        names: &[&str],
+    ) -> Result<LatestWithTags, StoreError> {
         let (mut found, mut tags) = (Vec::new(), HashMap::<i64, Vec<(String, String)>>::new());
         if names.is_empty() {
             return Ok((found, tags));
@@ -241,8 +287,11 @@ impl Store {
         rows.iter().map(|r| Ok((r.try_get("label")?, r.try_get("version")?))).collect()
     }
 
+    /// A parameter's tags (what authorizing a read under a role needs); served from the read
+    /// cache while the data is unchanged.
     pub async fn ssm_tags(&self, parameter_id: i64) -> Result<Vec<(String, String)>, StoreError> {
-        SSM_TAGS.list(self.reader(), parameter_id).await
+        let cache = self.cache();
+        cache.get_or_load(|c| &c.parameter_tags, || parameter_id.to_string(), SSM_TAGS.list(self.reader(), parameter_id)).await
     }
 
     /// Parameters with their latest version, ordered by canonical name.

@@ -1,4 +1,5 @@
-//! A write transaction that is dropped, or whose later statement fails, leaves no trace.
+//! A write transaction that is dropped, or whose later statement fails, leaves no trace — also
+//! when it shares its commit with others (SQLite's group commit).
 
 mod common;
 
@@ -138,6 +139,78 @@ async fn failed_statement_then_drop_rolls_back_everything() {
         // The write path is usable afterwards.
         assert_eq!(common::append(&store, &scope, "kept", b"two").await.unwrap(), 2);
         assert_eq!(common::read_value(&store, &scope, "kept", 2).await.unwrap(), b"two");
+        store.close().await;
+    }
+}
+
+/// Writers run concurrently, so on SQLite they share commits: in each round one writer drops its
+/// transaction after writing, one fails a statement and drops it, and one gives up while
+/// waiting to begin; the others commit. Every acknowledged write is kept with its value,
+/// nothing of the abandoned ones is, and the write path keeps committing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn abandoned_writes_leave_their_group_alone() {
+    const WRITERS: usize = 12;
+    const ROUNDS: usize = 15;
+    for kind in common::backends("abandoned_writes_leave_their_group_alone") {
+        eprintln!("abandoned_writes_leave_their_group_alone [{}]", kind.name());
+        let db = TestDb::new(&kind).await;
+        let store = db.open(common::fresh_keyring()).await;
+        let mut tasks = Vec::new();
+        for writer in 0..WRITERS {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let scope = scope();
+                for round in 0..ROUNDS {
+                    let name = format!("w{writer}/r{round}");
+                    match (writer + round) % 4 {
+                        0 => {
+                            let mut tx = store.begin().await.unwrap();
+                            tx.ssm_create(&scope, &name, &format!("/{name}")).await.unwrap().unwrap();
+                            drop(tx);
+                        }
+                        1 => {
+                            let mut tx = store.begin().await.unwrap();
+                            let record = tx.ssm_create(&scope, &name, &format!("/{name}")).await.unwrap().unwrap();
+                            let insert = async |tx: &mut coffer_store::WriteTx| {
+                                let value = SecretBytes::new(b"never".to_vec());
+                                let at = Timestamp(common::BASE_MS);
+                                tx.ssm_insert_version(&scope, &record, 1, &meta(1), at, MODIFIED_BY, &value).await
+                            };
+                            insert(&mut tx).await.unwrap();
+                            let err = insert(&mut tx).await.expect_err("a duplicate version must fail");
+                            assert!(err.is_unique_violation(), "expected a unique violation, got {err}");
+                            drop(tx);
+                        }
+                        2 => {
+                            // Gives up at once, most often while another writer holds the connection.
+                            let begun = tokio::time::timeout(std::time::Duration::ZERO, store.begin()).await;
+                            drop(begun);
+                        }
+                        _ => {
+                            let version = common::append(&store, &scope, &name, name.as_bytes()).await.unwrap();
+                            assert_eq!(version, 1);
+                        }
+                    }
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.expect("a writer panicked");
+        }
+        let scope = scope();
+        for writer in 0..WRITERS {
+            for round in 0..ROUNDS {
+                let name = format!("w{writer}/r{round}");
+                let stored = store.ssm_parameter(&scope, &name).await.unwrap();
+                if (writer + round) % 4 == 3 {
+                    assert!(stored.is_some(), "[{}] acknowledged {name} was lost", db.name());
+                    assert_eq!(common::read_value(&store, &scope, &name, 1).await.unwrap(), name.as_bytes());
+                } else {
+                    assert!(stored.is_none(), "[{}] abandoned {name} was kept", db.name());
+                }
+            }
+        }
+        assert_eq!(common::append(&store, &scope, "after", b"one").await.unwrap(), 1, "[{}]", db.name());
         store.close().await;
     }
 }

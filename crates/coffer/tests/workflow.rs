@@ -633,3 +633,45 @@ fn secret_show_finds_secrets_manager_secrets_with_their_replicas() {
         h.run(&["secret", "show", "no/such"]).failure().stderr_has("secret name no/such is invalid");
     });
 }
+
+/// `coffer serve` keeps what it read, yet a secret that the embedded CLI overwrites in another
+/// process on the same data directory is what the server's very next read returns (on
+/// PostgreSQL, where the embedded CLI is another node: once the change notification arrives,
+/// within a second).
+#[test]
+fn the_server_sees_what_the_embedded_cli_writes() {
+    let dbs = common::variants().into_iter().filter(|(mode, _)| *mode == Mode::Remote).map(|(_, db)| db);
+    for db in dbs {
+        eprintln!("-- {db:?}");
+        let h = Harness::new(Mode::Remote, db);
+        h.app_and_env("demo", &["test"]);
+        h.run(&["secret", "init", "--name", "db", "--values", "test=one"]).success();
+        let through_server = || {
+            let shown = h.run(&["secret", "show", "db", "--env", "test", "--json", "--reveal"]).success().json();
+            shown["environments"][0]["value"].as_str().unwrap().to_owned()
+        };
+        assert_eq!(through_server(), "one");
+        assert_eq!(through_server(), "one", "a read the server may answer from its cache");
+
+        let embedded = |args: &[&str]| {
+            h.run_with(args, |cmd| {
+                cmd.env_remove("AWS_ENDPOINT_URL").env("COFFER_DATA_DIR", h.data_dir());
+                if let Some(url) = h.database_url() {
+                    cmd.env("COFFER_DATABASE_URL", url);
+                }
+            })
+        };
+        embedded(&["secret", "init", "--name", "db", "--values", "test=two", "--overwrite"]).success();
+        let started = std::time::Instant::now();
+        loop {
+            let seen = through_server();
+            if seen == "two" {
+                break;
+            }
+            assert!(
+                db == common::Db::Postgres && started.elapsed() < std::time::Duration::from_secs(2),
+                "[{db:?}] the server still answers {seen:?} after the embedded CLI wrote \"two\""
+            );
+        }
+    }
+}
