@@ -4,7 +4,7 @@
 //! content, and `audit_head` holds the sequence number and hash of the last record, so an
 //! edited, deleted, reordered or truncated record breaks verification.
 
-use crate::db::{Backend, Store, placeholders};
+use crate::db::{Backend, Store, values_rows};
 use crate::error::StoreError;
 use coffer_aws::Timestamp;
 use serde::Serialize;
@@ -125,11 +125,11 @@ pub enum Durability {
 }
 
 /// Appends `events` after the chain's head, inside the caller's transaction.
-async fn append(conn: &mut AnyConnection, events: &[AuditEvent]) -> Result<(), StoreError> {
+async fn append(conn: &mut AnyConnection, backend: Backend, events: &[AuditEvent]) -> Result<(), StoreError> {
     // Locks the head row: appends from several servers serialize here.
     let head =
         sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash").fetch_one(&mut *conn).await?;
-    let (seq, hash) = insert_after(conn, events, head.try_get("seq")?, head.try_get("hash")?).await?;
+    let (seq, hash) = insert_after(conn, backend, events, head.try_get("seq")?, head.try_get("hash")?).await?;
     sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
         .bind(seq)
         .bind(&hash)
@@ -141,6 +141,7 @@ async fn append(conn: &mut AnyConnection, events: &[AuditEvent]) -> Result<(), S
 /// Inserts `events` after the record `(seq, hash)`; returns the new head.
 async fn insert_after(
     conn: &mut AnyConnection,
+    backend: Backend,
     events: &[AuditEvent],
     mut seq: i64,
     mut prev: String,
@@ -148,10 +149,7 @@ async fn insert_after(
     // One multi-row INSERT per chunk rather than one per event: `coffer run` appends its
     // events just before `exec`, where every round trip to the database shows.
     for chunk in events.chunks(INSERT_CHUNK) {
-        let rows = (0..chunk.len())
-            .map(|i| format!("({})", placeholders(1 + i * AUDIT_COLUMNS, AUDIT_COLUMNS)))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let rows = values_rows(backend, chunk.len(), AUDIT_COLUMNS);
         let sql = format!("INSERT INTO audit_log ({COLUMNS}) VALUES {rows}");
         let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
         for event in chunk {
@@ -197,13 +195,13 @@ impl Store {
         match (durability, self.backend()) {
             (Durability::Synced, _) => {
                 let mut tx = self.begin().await?;
-                append(&mut tx.tx, events).await?;
+                append(&mut tx.tx, self.backend(), events).await?;
                 tx.commit_audit().await
             }
             (Durability::Deferred, Backend::Postgres) => {
                 let mut tx = self.begin().await?;
                 sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx.tx).await?;
-                append(&mut tx.tx, events).await?;
+                append(&mut tx.tx, self.backend(), events).await?;
                 tx.commit_audit().await
             }
             (Durability::Deferred, Backend::Sqlite) => {
@@ -216,7 +214,7 @@ impl Store {
                 conn.close_on_drop();
                 sqlx::raw_sql("PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE").execute(&mut *conn).await?;
                 let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
-                let (seq, hash) = insert_after(&mut conn, events, head.try_get("seq")?, head.try_get("hash")?).await?;
+                let (seq, hash) = insert_after(&mut conn, Backend::Sqlite, events, head.try_get("seq")?, head.try_get("hash")?).await?;
                 // Inlined, not bound (a multi-statement batch takes no parameters): an integer
                 // and a hex digest computed here.
                 if !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
