@@ -717,3 +717,41 @@ async fn concurrent_overwrites_produce_every_version_once() {
         assert_eq!(all, (2..=81).collect::<Vec<i64>>());
     });
 }
+
+/// Writers racing to create one parameter: with `Overwrite` every one succeeds, each with its
+/// own version (the losers of the create overwrite); without it exactly one does and the others
+/// find it exists — on PostgreSQL too, where the racers' transactions really overlap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_creates_of_one_parameter() {
+    const WRITERS: i64 = 16;
+    on_every_backend!(server => {
+        let ssm = server.ssm().await;
+        for overwrite in [true, false] {
+            let name = format!("/race/overwrite-{overwrite}");
+            let puts: Vec<_> = (0..WRITERS).map(|i| {
+                let (ssm, name) = (ssm.clone(), name.clone());
+                tokio::spawn(async move {
+                    let put = ssm.put_parameter().name(&name).value(format!("v{i}")).r#type(ParameterType::SecureString);
+                    put.overwrite(overwrite).send().await.map(|out| out.version).map_err(|e| code(&e.into_service_error()))
+                })
+            }).collect();
+            let mut versions = Vec::new();
+            let mut refusals = Vec::new();
+            for put in puts {
+                match put.await.expect("a writer panicked") {
+                    Ok(version) => versions.push(version),
+                    Err(refusal) => refusals.push(refusal),
+                }
+            }
+            versions.sort_unstable();
+            if overwrite {
+                assert!(refusals.is_empty(), "overwrites refused: {refusals:?}");
+                assert_eq!(versions, (1..=WRITERS).collect::<Vec<_>>());
+            } else {
+                assert_eq!(versions, [1]);
+                let exists = ("ParameterAlreadyExists".to_owned(), "The parameter already exists. To overwrite this value, set the overwrite option in the request to true.".to_owned());
+                assert_eq!(refusals, vec![exists; WRITERS as usize - 1]);
+            }
+        }
+    });
+}

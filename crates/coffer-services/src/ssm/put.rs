@@ -224,36 +224,40 @@ impl Ssm {
             ("ssm:Policies", if with_policies { "true" } else { "false" }),
         ];
         let request = RequestFacts { keys: &keys, tags: RequestTags::set(&tags) };
-        let mut record =
-            self.lock_authorized(ctx, &mut tx, &name, SsmOperation::PutParameter.action(), request).await?;
-        // Tagging on create needs its own permission, as in AWS.
-        if record.is_none() && !tags.is_empty() {
-            ctx.authorize_with(
-                SsmOperation::AddTagsToResource.action(),
-                &arn,
-                &ResourceFacts::of_request(RequestFacts::tags(request.tags)),
-            )?;
-        }
-        let previous = match &record {
-            Some(rec) => {
-                if !input.overwrite {
-                    return Err(already_exists().into());
-                }
-                tx.ssm_version(rec.id, rec.latest_version).await?
+        let (record, meta) = loop {
+            let record =
+                self.lock_authorized(ctx, &mut tx, &name, SsmOperation::PutParameter.action(), request).await?;
+            // Tagging on create needs its own permission, as in AWS.
+            if record.is_none() && !tags.is_empty() {
+                ctx.authorize_with(
+                    SsmOperation::AddTagsToResource.action(),
+                    &arn,
+                    &ResourceFacts::of_request(RequestFacts::tags(request.tags)),
+                )?;
             }
-            None => None,
-        };
-        let mut meta = merge_meta(&input, previous.as_ref().map(|v| &v.meta))?;
-        settle_tier(input.tier.as_deref(), previous.as_ref().map(|v| v.meta.tier.as_str()), &mut meta, value)?;
-        check_value(&meta, value)?;
-
-        let record = match record.take() {
-            Some(rec) => rec,
-            None => match tx.ssm_create(&ctx.scope, name.canonical(), name.given()).await? {
-                Some(rec) => rec,
-                // Another writer created it between our lock attempt and insert: it exists now.
-                None => return Err(already_exists().into()),
-            },
+            let previous = match &record {
+                Some(rec) => {
+                    if !input.overwrite {
+                        return Err(already_exists().into());
+                    }
+                    tx.ssm_version(rec.id, rec.latest_version).await?
+                }
+                None => None,
+            };
+            let mut meta = merge_meta(&input, previous.as_ref().map(|v| &v.meta))?;
+            settle_tier(input.tier.as_deref(), previous.as_ref().map(|v| v.meta.tier.as_str()), &mut meta, value)?;
+            check_value(&meta, value)?;
+            match record {
+                Some(rec) => break (rec, meta),
+                None => match tx.ssm_create(&ctx.scope, name.canonical(), name.given()).await? {
+                    Some(rec) => break (rec, meta),
+                    // Another writer created it since the lock attempt (on PostgreSQL; a SQLite
+                    // writer holds the lock throughout): an overwrite goes on as if it had
+                    // come second, from the lock; anything else finds it exists.
+                    None if input.overwrite => continue,
+                    None => return Err(already_exists().into()),
+                },
+            }
         };
         let (oldest, count) = tx.ssm_version_span(record.id).await?;
         if count >= MAX_VERSIONS {
