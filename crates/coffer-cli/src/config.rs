@@ -59,7 +59,12 @@ impl StoreArgs {
     }
 
     pub fn options(&self, concurrency: Concurrency) -> anyhow::Result<StoreOptions> {
-        Ok(StoreOptions { database_url: self.database_url.clone(), data_dir: self.data_dir()?, concurrency, ..Default::default() })
+        Ok(StoreOptions {
+            database_url: self.database_url.clone(),
+            data_dir: self.data_dir()?,
+            concurrency,
+            ..Default::default()
+        })
     }
 }
 

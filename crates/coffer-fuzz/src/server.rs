@@ -42,8 +42,11 @@ impl Server {
             .permissions(std::fs::Permissions::from_mode(0o700))
             .tempdir()
             .expect("temporary data directory");
-        let options =
-            StoreOptions { data_dir: data_dir.path().to_owned(), concurrency: Concurrency::Server, ..Default::default() };
+        let options = StoreOptions {
+            data_dir: data_dir.path().to_owned(),
+            concurrency: Concurrency::Server,
+            ..Default::default()
+        };
         let router = runtime.block_on(async {
             let keyring = Keyring::new(MasterKey::generate().expect("master key"));
             let store = Store::open(&options, keyring).await.expect("open the store");

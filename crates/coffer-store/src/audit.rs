@@ -214,7 +214,9 @@ impl Store {
                 conn.close_on_drop();
                 sqlx::raw_sql("PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE").execute(&mut *conn).await?;
                 let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
-                let (seq, hash) = insert_after(&mut conn, Backend::Sqlite, events, head.try_get("seq")?, head.try_get("hash")?).await?;
+                let (seq, hash) =
+                    insert_after(&mut conn, Backend::Sqlite, events, head.try_get("seq")?, head.try_get("hash")?)
+                        .await?;
                 // Inlined, not bound (a multi-statement batch takes no parameters): an integer
                 // and a hex digest computed here.
                 if !hash.bytes().all(|b| b.is_ascii_hexdigit()) {

@@ -188,7 +188,18 @@ impl Store {
             }
         };
         let cache = Arc::new(ReadCache::new(changes, options.cache_max_age.unwrap_or(crate::CACHE_MAX_AGE)));
-        Ok(Self { inner: Arc::new(Inner { write, read, keyring, backend, sqlite_file, cache, group: Arc::default(), listener }) })
+        Ok(Self {
+            inner: Arc::new(Inner {
+                write,
+                read,
+                keyring,
+                backend,
+                sqlite_file,
+                cache,
+                group: Arc::default(),
+                listener,
+            }),
+        })
     }
 
     async fn sqlite_pools(url: &str, concurrency: Concurrency) -> Result<(AnyPool, AnyPool), StoreError> {

@@ -136,7 +136,13 @@ impl Store {
         name: &str,
     ) -> Result<Option<(ParameterRecord, ParameterVersion)>, StoreError> {
         let cache = self.cache();
-        cache.get_or_load(|c| &c.parameters_latest, || names_key(scope, &[name]), self.ssm_parameter_latest_uncached(scope, name)).await
+        cache
+            .get_or_load(
+                |c| &c.parameters_latest,
+                || names_key(scope, &[name]),
+                self.ssm_parameter_latest_uncached(scope, name),
+            )
+            .await
     }
 
     async fn ssm_parameter_latest_uncached(
@@ -291,7 +297,9 @@ impl Store {
     /// cache while the data is unchanged.
     pub async fn ssm_tags(&self, parameter_id: i64) -> Result<Vec<(String, String)>, StoreError> {
         let cache = self.cache();
-        cache.get_or_load(|c| &c.parameter_tags, || parameter_id.to_string(), SSM_TAGS.list(self.reader(), parameter_id)).await
+        cache
+            .get_or_load(|c| &c.parameter_tags, || parameter_id.to_string(), SSM_TAGS.list(self.reader(), parameter_id))
+            .await
     }
 
     /// Parameters with their latest version, ordered by canonical name.

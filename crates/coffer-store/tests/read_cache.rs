@@ -6,8 +6,8 @@
 
 mod common;
 
-use common::{TestDb, scope};
 use coffer_store::{Concurrency, Store, StoreOptions};
+use common::{TestDb, scope};
 use std::time::{Duration, Instant};
 
 const NAME: &str = "app/env/secrets/db_password";
