@@ -209,17 +209,15 @@ impl ReadCache {
         }
     }
 
-    /// `load`'s value for `key`: from `shelf` while nothing changed since it was read, else
-    /// read now (and kept).
+    /// `load`'s value for `key`: from `shelf` (one of this cache's) while nothing changed since
+    /// it was read, else read now (and kept).
     pub(crate) async fn get_or_load<V: Clone>(
         &self,
-        shelf: impl FnOnce(&Self) -> &Shelf<V>,
-        key: impl FnOnce() -> String,
+        shelf: &Shelf<V>,
+        key: String,
         load: impl Future<Output = Result<V, StoreError>>,
     ) -> Result<V, StoreError> {
         let Some(generation) = self.changes.generation() else { return load.await };
-        let shelf = shelf(self);
-        let key = key();
         if let Some(value) = shelf.get(&key, generation, self.max_age) {
             return Ok(value);
         }

@@ -80,7 +80,7 @@ struct Inner {
     read: AnyPool,
     keyring: Keyring,
     backend: Backend,
-    /// The SQLite file, when opened from a data directory (else asked of SQLite when needed).
+    /// The SQLite file (`None` for PostgreSQL, or a SQLite database in memory).
     sqlite_file: Option<PathBuf>,
     cache: Arc<ReadCache>,
     /// SQLite: write transactions share commits.
@@ -135,6 +135,7 @@ impl Store {
             }
             Some(url) if url.starts_with("sqlite:") => {
                 let (w, r) = Self::sqlite_pools(url, options.concurrency).await?;
+                sqlite_file = sqlite_main_file(&r).await?;
                 (w, r, Backend::Sqlite)
             }
             Some(_) => return Err(StoreError::UnsupportedUrl),
@@ -174,11 +175,7 @@ impl Store {
             // A command reads each thing once: a cache would only cost its set-up.
             (Concurrency::Command, _) => (Changes::Off, None),
             (Concurrency::Server, Backend::Sqlite) => {
-                let file = match &sqlite_file {
-                    Some(file) => Some(file.clone()),
-                    None => sqlite_main_file(&read).await?,
-                };
-                (file.map_or(Changes::Off, |f| Changes::sqlite(&f)), None)
+                (sqlite_file.as_deref().map_or(Changes::Off, Changes::sqlite), None)
             }
             (Concurrency::Server, Backend::Postgres) => {
                 let notified = Arc::new(Notified::default());
@@ -265,14 +262,7 @@ impl Store {
     /// opener rebuilds the WAL index from the whole WAL, losing what was checkpointed, so the
     /// WAL never restarts and every open reads more of it.
     pub async fn trim_wal(&self) -> Result<(), StoreError> {
-        if self.inner.backend != Backend::Sqlite {
-            return Ok(());
-        }
-        let file = match &self.inner.sqlite_file {
-            Some(file) => Some(file.clone()),
-            None => sqlite_main_file(self.reader()).await?,
-        };
-        let Some(file) = file else { return Ok(()) };
+        let Some(file) = &self.inner.sqlite_file else { return Ok(()) };
         let wal_len = std::fs::metadata(format!("{}-wal", file.display())).map(|m| m.len()).unwrap_or(0);
         if wal_len > WAL_TRIM_BYTES {
             sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)").execute(self.writer()).await?;
@@ -384,6 +374,15 @@ pub(crate) enum TxConn {
     Sqlite(Member),
 }
 
+impl TxConn {
+    async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            TxConn::Postgres(tx) => Ok(tx.commit().await?),
+            TxConn::Sqlite(member) => member.commit().await,
+        }
+    }
+}
+
 impl Deref for TxConn {
     type Target = AnyConnection;
 
@@ -407,18 +406,14 @@ impl DerefMut for TxConn {
 impl WriteTx {
     /// Commits; returns once the transaction is on disk.
     pub async fn commit(self) -> Result<(), StoreError> {
-        let cache = self.cache.clone();
-        self.commit_audit().await?;
-        cache.changes.committed();
+        self.tx.commit().await?;
+        self.cache.changes.committed();
         Ok(())
     }
 
     /// Commits what changes no data a read may have cached: the audit trail.
     pub(crate) async fn commit_audit(self) -> Result<(), StoreError> {
-        match self.tx {
-            TxConn::Postgres(tx) => Ok(tx.commit().await?),
-            TxConn::Sqlite(member) => member.commit().await,
-        }
+        self.tx.commit().await
     }
 
     pub(crate) fn seal(&self, plaintext: &[u8], binding: &Binding<'_>) -> Result<Sealed, StoreError> {

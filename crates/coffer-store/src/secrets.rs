@@ -278,9 +278,9 @@ impl Store {
         name: &str,
         stage: &str,
     ) -> Result<Option<SecretForRead>, StoreError> {
-        let key = || format!("{}\0{}\0{name}\0{stage}", scope.account, scope.region);
+        let key = format!("{}\0{}\0{name}\0{stage}", scope.account, scope.region);
         let cache = self.cache();
-        cache.get_or_load(|c| &c.secrets_for_read, key, self.sm_secret_for_read_uncached(scope, name, stage)).await
+        cache.get_or_load(&cache.secrets_for_read, key, self.sm_secret_for_read_uncached(scope, name, stage)).await
     }
 
     async fn sm_secret_for_read_uncached(

@@ -136,13 +136,8 @@ impl Store {
         name: &str,
     ) -> Result<Option<(ParameterRecord, ParameterVersion)>, StoreError> {
         let cache = self.cache();
-        cache
-            .get_or_load(
-                |c| &c.parameters_latest,
-                || names_key(scope, &[name]),
-                self.ssm_parameter_latest_uncached(scope, name),
-            )
-            .await
+        let load = self.ssm_parameter_latest_uncached(scope, name);
+        cache.get_or_load(&cache.parameters_latest, names_key(scope, &[name]), load).await
     }
 
     async fn ssm_parameter_latest_uncached(
@@ -168,9 +163,9 @@ impl Store {
         scope: &Scope,
         names: &[&str],
     ) -> Result<Vec<(ParameterRecord, ParameterVersion)>, StoreError> {
-        let key = || names_key(scope, names);
         let cache = self.cache();
-        cache.get_or_load(|c| &c.parameters_latest_many, key, self.ssm_parameters_latest_uncached(scope, names)).await
+        let load = self.ssm_parameters_latest_uncached(scope, names);
+        cache.get_or_load(&cache.parameters_latest_many, names_key(scope, names), load).await
     }
 
     async fn ssm_parameters_latest_uncached(
@@ -201,10 +196,9 @@ impl Store {
         scope: &Scope,
         names: &[&str],
     ) -> Result<LatestWithTags, StoreError> {
-        let key = || names_key(scope, names);
         let cache = self.cache();
         let load = self.ssm_parameters_latest_with_tags_uncached(scope, names);
-        cache.get_or_load(|c| &c.parameters_latest_with_tags, key, load).await
+        cache.get_or_load(&cache.parameters_latest_with_tags, names_key(scope, names), load).await
     }
 
     async fn ssm_parameters_latest_with_tags_uncached(
@@ -297,9 +291,8 @@ impl Store {
     /// cache while the data is unchanged.
     pub async fn ssm_tags(&self, parameter_id: i64) -> Result<Vec<(String, String)>, StoreError> {
         let cache = self.cache();
-        cache
-            .get_or_load(|c| &c.parameter_tags, || parameter_id.to_string(), SSM_TAGS.list(self.reader(), parameter_id))
-            .await
+        let load = SSM_TAGS.list(self.reader(), parameter_id);
+        cache.get_or_load(&cache.parameter_tags, parameter_id.to_string(), load).await
     }
 
     /// Parameters with their latest version, ordered by canonical name.
